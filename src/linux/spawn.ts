@@ -1,0 +1,79 @@
+/**
+ * Start a process that runs a syscall Program: glibc clone() with the native
+ * interpreter as its entry point. The child never returns to JavaScript.
+ */
+import { RuntsError } from "../errors.ts";
+import { errno, libc, SyscallError } from "./ffi.ts";
+import { type Program } from "./program.ts";
+import { SIGCHLD } from "./constants.ts";
+import { STUB_X86_64_HEX } from "./stub/x86_64.ts";
+
+const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+const MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
+const PAGE = 4096;
+const STACK_SIZE = 64 * 1024;
+
+let stubEntry: Deno.PointerObject | undefined;
+
+function mapAnonymous(size: number): Deno.PointerObject {
+  const p = libc().mmap(
+    null,
+    BigInt(size),
+    PROT_READ | PROT_WRITE,
+    MAP_PRIVATE | MAP_ANONYMOUS,
+    -1,
+    0n,
+  );
+  if (p === null || Deno.UnsafePointer.value(p) === 0xffffffffffffffffn) {
+    throw new SyscallError("mmap", errno());
+  }
+  return p;
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** The interpreter's machine code, mapped read+execute once per process. */
+function stub(): Deno.PointerObject {
+  if (stubEntry) return stubEntry;
+  if (Deno.build.arch !== "x86_64") {
+    throw new RuntsError(`runts supports x86_64 hosts only (this is ${Deno.build.arch})`);
+  }
+  const code = hexBytes(STUB_X86_64_HEX);
+  const page = mapAnonymous(PAGE);
+  new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(page, code.length)).set(code);
+  if (libc().mprotect(page, BigInt(PAGE), PROT_READ | PROT_EXEC) !== 0) {
+    throw new SyscallError("mprotect", errno());
+  }
+  stubEntry = page;
+  return page;
+}
+
+/**
+ * clone() a child running `program`; `cloneFlags` are namespace flags (SIGCHLD is added).
+ * Failures of the program are reported as a 16-byte record on `reportFd` (the child's copy).
+ * Returns the child's pid.
+ */
+export function spawnProgram(program: Program, reportFd: number, cloneFlags = 0): number {
+  const entry = stub();
+  const size = Math.ceil(program.size / PAGE) * PAGE;
+  const mem = mapAnonymous(size);
+  const stack = mapAnonymous(STACK_SIZE);
+  try {
+    const bytes = program.assemble(BigInt(Deno.UnsafePointer.value(mem)), reportFd);
+    new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(mem, bytes.length)).set(bytes);
+    const stackTop = Deno.UnsafePointer.create(
+      BigInt(Deno.UnsafePointer.value(stack)) + BigInt(STACK_SIZE - 64),
+    );
+    const pid = libc().clone(entry, stackTop, cloneFlags | SIGCHLD, mem);
+    if (pid < 0) throw new SyscallError("clone", errno());
+    return pid;
+  } finally {
+    // The child has its own copy; ours is no longer needed.
+    libc().munmap(mem, BigInt(size));
+    libc().munmap(stack, BigInt(STACK_SIZE));
+  }
+}
