@@ -1,0 +1,3 @@
+import { runMain } from "./src/cli/main.ts";
+
+Deno.exit(await runMain(Deno.args));
