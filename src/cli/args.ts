@@ -50,6 +50,11 @@ export class ParsedFlags {
     this.#values = values;
   }
 
+  /** The declaration behind `name`, if any (tells a command's flag from a global one). */
+  declaration(name: string): FlagSpec | undefined {
+    return this.#specs.get(name);
+  }
+
   /** Whether the flag was given on the command line. */
   has(name: string): boolean {
     this.#spec(name);

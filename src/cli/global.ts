@@ -74,17 +74,19 @@ export function processEnvironment(): GlobalEnvironment {
 }
 
 /**
- * Resolves global options from flags given before the command name, overridden by
- * global flags given after it (`after`, when the command did not claim the name).
+ * Resolves global options from `sources` in order (flags before the command name, then
+ * after it): later values win; flags a command declares itself are skipped.
  */
 export function resolveGlobalOptions(
   sources: readonly ParsedFlags[],
   env: GlobalEnvironment,
 ): GlobalOptions {
   const pick = <T>(read: (flags: ParsedFlags) => T | undefined, name: string): T | undefined => {
+    const global = GLOBAL_OPTION_FLAGS.find((flag) => flag.name === name);
     let value: T | undefined;
     for (const flags of sources) {
-      if (flags.has(name)) value = read(flags);
+      // A command's own flag of the same name (`runts spec --rootless`) is not the global one.
+      if (flags.declaration(name) === global && flags.has(name)) value = read(flags);
     }
     return value;
   };

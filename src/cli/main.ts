@@ -13,7 +13,7 @@ import {
   TOP_LEVEL_FLAGS,
 } from "./global.ts";
 import { commandHelp, topLevelHelp, versionText } from "./help.ts";
-import { log } from "./log.ts";
+import { log, type Logger } from "./log.ts";
 import { ConfigError, RuntsError } from "../errors.ts";
 
 const encoder = new TextEncoder();
@@ -117,15 +117,12 @@ function wantsHelp(argv: readonly string[]): boolean {
 }
 
 /** Prints and logs an error; the last stderr line is always `runts: <message>`. */
-export function reportError(err: unknown, debug: boolean): void {
+export function reportError(err: unknown, debug: boolean, logger: Logger = log): void {
   if (err instanceof ConfigError) {
-    log.error(err.problems.join("\n"));
-  } else if (err instanceof RuntsError) {
-    if (debug && err.stack) log.stderr(err.stack);
-    log.error(err.message);
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    if (debug && err instanceof Error && err.stack) log.stderr(err.stack);
-    log.error(message);
+    // One `runts:` line per problem on stderr, one log entry holding them all.
+    logger.error(err.problems.join("\n"));
+    return;
   }
+  if (debug && err instanceof Error && err.stack) logger.stderr(err.stack);
+  logger.error(err instanceof Error ? err.message : String(err));
 }
