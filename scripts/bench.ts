@@ -2,7 +2,7 @@
  * Start-up benchmark (`deno task bench`, as root): one hyperfine run comparing
  * `runts run`, `runc run` and `crun run` of a busybox bundle whose process is /bin/true.
  *
- * Uses dist/runts when it exists, else scripts/runts. Installs hyperfine/runc/crun with
+ * Uses $RUNTS_BIN if set, else dist/runts when it exists, else scripts/runts. Installs hyperfine/runc/crun with
  * apt-get when missing. A runtime whose trial run fails (e.g. crun on a cgroup v1/hybrid
  * host) is reported and left out. Results: a table on stdout and docs/bench-latest.md.
  */
@@ -134,8 +134,11 @@ async function main(): Promise<number> {
   }
   await ensurePackages();
   const dist = `${repoRoot}/dist/runts`;
-  const runtsBin = (await exists(dist)) ? dist : `${repoRoot}/scripts/runts`;
-  const runtsNote = runtsBin === dist
+  const override = Deno.env.get("RUNTS_BIN");
+  const runtsBin = override ?? ((await exists(dist)) ? dist : `${repoRoot}/scripts/runts`);
+  const runtsNote = override !== undefined
+    ? `${override} (from RUNTS_BIN)`
+    : runtsBin === dist
     ? "dist/runts (compiled)"
     : "scripts/runts (deno run from the checkout; dist/runts not built)";
   console.log(`bench: runts = ${runtsNote}`);
