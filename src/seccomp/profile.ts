@@ -168,5 +168,6 @@ function u64(v: unknown, where: string): bigint {
     }
     return BigInt(v);
   }
-  throw new Error(`${where}: ${JSON.stringify(String(v))} is not an unsigned 64-bit integer`);
+  const shown = typeof v === "bigint" || typeof v === "number" ? String(v) : JSON.stringify(v);
+  throw new Error(`${where}: ${shown} is not an unsigned 64-bit integer`);
 }
