@@ -9,7 +9,9 @@ export const CLONE = {
   NEWPID: 0x20000000,
   NEWNET: 0x40000000,
   NEWTIME: 0x00000080,
+  VM: 0x00000100,
   FS: 0x00000200,
+  PARENT_SETTID: 0x00100000,
 } as const;
 
 export const SIGCHLD = 17;

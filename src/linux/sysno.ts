@@ -1,6 +1,8 @@
 /** Syscall numbers used by runts (from the kernel headers), per architecture. */
 const X86_64 = {
   read: 0,
+  socket: 41,
+  connect: 42,
   write: 1,
   openat: 257,
   close: 3,
@@ -62,6 +64,8 @@ const X86_64 = {
 
 const AARCH64: Record<keyof typeof X86_64, number> = {
   read: 63,
+  socket: 198,
+  connect: 203,
   write: 64,
   openat: 56,
   close: 57,

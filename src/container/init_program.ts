@@ -1,0 +1,215 @@
+/**
+ * The whole life of a container process from clone() to execve(), as one syscall
+ * program. The named stages follow runc's init: namespaces → (fork for pid ns) →
+ * rootfs and mounts → /dev → pivot_root → console → hostname, sysctl → readonly and
+ * masked paths → limits → credentials → exec. Every step is an op with a
+ * description, so a failure names exactly what could not be done.
+ */
+import { RuntsError } from "../errors.ts";
+import { ChildProgram } from "../linux/child.ts";
+import { CLONE, O, PR, SIGCHLD } from "../linux/constants.ts";
+import { type NamespacePlan, planNamespaces } from "../linux/namespaces.ts";
+import type { Label, Ref } from "../linux/program.ts";
+import { containerDevices, emitDevices, emitDevLinks, needsDevSetup } from "../rootfs/devices.ts";
+import { emitMaskedPaths, emitReadonlyPaths, emitReadonlyRoot } from "../rootfs/finalize.ts";
+import { emitMounts, emitRootfsBind, type MountContext } from "../rootfs/mounts.ts";
+import { emitPivotRoot } from "../rootfs/pivot.ts";
+import { emitConsole } from "../process/console_child.ts";
+import {
+  emitBoundingSet,
+  emitCapabilities,
+  emitUser,
+  kernelLastCap,
+} from "../process/credentials.ts";
+import { emitExec, emitFdCleanup, emitSignalReset, emitUmask } from "../process/exec.ts";
+import { emitOomScoreAdj, emitRlimits } from "../process/limits.ts";
+import type { Spec } from "../spec/types.ts";
+import { Sync, syncRecord } from "./sync.ts";
+
+export interface InitOptions {
+  spec: Spec;
+  bundle: string;
+  /** Real path of the rootfs. */
+  rootfs: string;
+  /** The child's end of the sync socketpair. */
+  syncFd: number;
+  /** create: an O_PATH fd of the exec fifo; the process waits on it before execve. */
+  execFifoFd?: number;
+  preserveFds: number;
+  noPivot: boolean;
+  /** Emits the `cgroup`-type mount (needs the cgroup layout). */
+  cgroupMount?: MountContext["cgroupMount"];
+  /** Stop before pivot_root so runts can run createRuntime/createContainer hooks. */
+  hooksBeforePivot: boolean;
+  /** Skip setgroups (rootless user namespace with setgroups denied). */
+  skipSetgroups?: boolean;
+}
+
+export interface InitProgram {
+  program: ChildProgram;
+  /** How runts starts the child: clone flags, a pid namespace to enter around clone(). */
+  namespaces: NamespacePlan;
+}
+
+/** Send a sync record and wait for runts' go-ahead. */
+function syncAndWait(p: ChildProgram, syncFd: number, code: number, what: string): void {
+  p.op("write", [syncFd, p.bytes(syncRecord(code)), 16], `${what} (tell runts)`, { expect: 16 });
+  p.op("read", [syncFd, p.alloc(8), 8], `${what} (wait for runts)`, { expect: 8 });
+}
+
+export function buildInitProgram(o: InitOptions): InitProgram {
+  const { spec } = o;
+  const proc = spec.process;
+  if (!proc?.args?.length) throw new RuntsError("process.args must name the program to run");
+  const ns = planNamespaces(spec.linux?.namespaces);
+  if (!ns.has("mount")) throw new RuntsError("linux.namespaces: runts needs a mount namespace");
+  const p = new ChildProgram();
+
+  // Stage 1: namespaces. Die with runts while it is still setting us up.
+  p.op("prctl", [PR.SET_PDEATHSIG, 9, 0, 0, 0], "set parent-death signal");
+  // Not dumpable: container processes can't open our /proc/<pid>/exe (CVE-2019-5736).
+  p.op("prctl", [PR.SET_DUMPABLE, 0, 0, 0, 0], "mark the setup process non-dumpable");
+  const nsFds: Ref[] = ns.join.map((j) => {
+    const fd = p.cell();
+    p.op(
+      "openat",
+      [-100, p.s(j.path), O.RDONLY | O.CLOEXEC],
+      `open ${j.type} namespace ${j.path}`,
+      {
+        store: fd,
+      },
+    );
+    return fd;
+  });
+  ns.join.forEach((j, i) => {
+    p.op("setns", [{ load: nsFds[i] }, 0], `join ${j.type} namespace ${j.path}`);
+    p.close(nsFds[i], `close ${j.path}`);
+  });
+  syncAndWait(p, o.syncFd, Sync.SETUP, "id maps and cgroup");
+  if (ns.newUser) {
+    p.op("setresgid", [0, 0, 0], "become root group in the user namespace");
+    p.op("setresuid", [0, 0, 0], "become root in the user namespace");
+  }
+  if (ns.unshareFlags) p.op("unshare", [ns.unshareFlags], "create namespaces");
+  let intermediate: Label | undefined;
+  const pidRecord = p.bytes(syncRecord(Sync.PID));
+  if (ns.fork) {
+    if (ns.isNew("pid")) p.op("unshare", [CLONE.NEWPID], "create the pid namespace");
+    intermediate = p.label();
+    // Raw clone sharing memory and (unused) stack: the interpreter keeps its state in
+    // registers. The kernel writes the new pid into the PID record (PARENT_SETTID);
+    // the child (result 0) goes on as the container init.
+    p.op(
+      "clone",
+      [CLONE.VM | CLONE.PARENT_SETTID | SIGCHLD, 0, { ref: pidRecord.ref + 8 }, 0, 0],
+      "fork the container init",
+      {
+        jumpIfNonzero: intermediate,
+      },
+    );
+  }
+
+  // Stage 2: the rootfs. umask 0 so device nodes get exactly their configured modes.
+  p.op("umask", [0], "clear umask for setup");
+  const mctx: MountContext = {
+    rootfs: o.rootfs,
+    bundle: o.bundle,
+    rootfsPropagation: spec.linux?.rootfsPropagation,
+    newUserNs: ns.isNew("user"),
+    newNetNs: ns.isNew("network"),
+    newCgroupNs: ns.isNew("cgroup"),
+    cgroupMount: o.cgroupMount,
+  };
+  emitRootfsBind(p, mctx);
+  emitMounts(p, spec.mounts ?? [], mctx);
+  if (needsDevSetup(spec.mounts)) {
+    emitDevices(p, containerDevices(spec.linux?.devices), ns.has("user"));
+    emitDevLinks(p, fileExists("/proc/kcore"));
+  } else if (spec.linux?.devices?.length) {
+    emitDevices(p, spec.linux.devices, ns.has("user"));
+  }
+  if (o.hooksBeforePivot) {
+    syncAndWait(p, o.syncFd, Sync.HOOKS, "createRuntime and createContainer hooks");
+  }
+  emitPivotRoot(p, o.rootfs, o.noPivot);
+
+  // Stage 3: the environment inside.
+  if (proc.terminal) emitConsole(p, o.syncFd);
+  if (spec.hostname !== undefined) {
+    p.op(
+      "sethostname",
+      [p.s(spec.hostname), byteLength(spec.hostname)],
+      `set hostname "${spec.hostname}"`,
+    );
+  }
+  if (spec.domainname !== undefined) {
+    p.op(
+      "setdomainname",
+      [p.s(spec.domainname), byteLength(spec.domainname)],
+      `set domainname "${spec.domainname}"`,
+    );
+  }
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
+    p.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value, `set sysctl ${key}=${value}`);
+  }
+  emitReadonlyPaths(p, spec.linux?.readonlyPaths ?? []);
+  emitMaskedPaths(p, spec.linux?.maskedPaths ?? []);
+  if (spec.root?.readonly) emitReadonlyRoot(p);
+  emitOomScoreAdj(p, proc.oomScoreAdj);
+  emitRlimits(p, proc.rlimits);
+  emitUmask(p, proc.user.umask);
+  emitSignalReset(p);
+  emitFdCleanup(p, o.preserveFds);
+  syncAndWait(p, o.syncFd, Sync.READY, "ready to exec");
+
+  // Stage 4: credentials, then exec.
+  const lastCap = kernelLastCap();
+  emitBoundingSet(p, proc.capabilities, lastCap);
+  emitUser(p, {
+    user: proc.user,
+    capabilities: proc.capabilities,
+    lastCap,
+    skipSetgroups: !!o.skipSetgroups,
+  });
+  emitCapabilities(p, proc.capabilities, lastCap);
+  if (proc.noNewPrivileges) p.op("prctl", [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0], "set no_new_privs");
+  p.op("chdir", [p.s(proc.cwd)], `chdir to cwd ${proc.cwd}`);
+  if (o.execFifoFd !== undefined) {
+    p.op("write", [o.syncFd, p.bytes(syncRecord(Sync.CREATED)), 16], "report created", {
+      expect: 16,
+    });
+    const fifo = p.cell();
+    p.op(
+      "openat",
+      [-100, p.s(`/proc/self/fd/${o.execFifoFd}`), O.WRONLY | O.CLOEXEC],
+      "wait for start (exec fifo)",
+      {
+        store: fifo,
+      },
+    );
+    p.op("write", [{ load: fifo }, p.s("0"), 1], "signal start on the exec fifo", { expect: 1 });
+    p.close(fifo, "close the exec fifo");
+  }
+  emitExec(p, proc.args, proc.env ?? []);
+
+  if (intermediate) {
+    // The intermediate process: report the init's pid and leave.
+    p.bind(intermediate);
+    p.op("write", [o.syncFd, pidRecord, 16], "report the init pid", { expect: 16 });
+    p.op("exit_group", [0], "intermediate exit");
+  }
+  return { program: p, namespaces: ns };
+}
+
+function byteLength(s: string): number {
+  return new TextEncoder().encode(s).length;
+}
+
+function fileExists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The last steps before execve: a clean signal state (Deno ignores SIGPIPE and the
+ * disposition would be inherited), no runtime fds left open, umask, and the
+ * executable looked up in the container's PATH like runc (exec.LookPath).
+ */
+import { ERRNO } from "../linux/errno.ts";
+import { AT, CLOSE_RANGE_CLOEXEC, F_SETFD } from "../linux/constants.ts";
+import type { ChildProgram } from "../linux/child.ts";
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export function emitSignalReset(p: ChildProgram): void {
+  const dfl = p.alloc(32); // struct kernel_sigaction, all zero: SIG_DFL, no flags, empty mask
+  for (let sig = 1; sig <= 64; sig++) {
+    if (sig === 9 || sig === 19) continue; // SIGKILL, SIGSTOP can't be changed
+    p.op("rt_sigaction", [sig, dfl, 0, 8], `reset signal ${sig}`, { ignore: ERRNO.EINVAL });
+  }
+  p.op("rt_sigprocmask", [2, /* SIG_SETMASK */ p.alloc(8), 0, 8], "unblock all signals");
+}
+
+/** Everything from fd 3 + preserveFds up is closed at execve; preserved fds stay open. */
+export function emitFdCleanup(p: ChildProgram, preserveFds: number): void {
+  for (let fd = 3; fd < 3 + preserveFds; fd++) {
+    p.op("fcntl", [fd, F_SETFD, 0], `keep preserved fd ${fd} open`);
+  }
+  p.op(
+    "close_range",
+    [3 + preserveFds, 0xffffffff, CLOSE_RANGE_CLOEXEC],
+    "mark runtime fds close-on-exec",
+  );
+}
+
+export function emitUmask(p: ChildProgram, umask: number | undefined): void {
+  p.op("umask", [umask ?? 0o022], "set umask");
+}
+
+/** PATH of the container environment, as the lookup uses it. */
+function pathOf(env: string[]): string {
+  const e = env.findLast((v) => v.startsWith("PATH="));
+  return e ? e.slice(5) : DEFAULT_PATH;
+}
+
+/** Candidate paths for args[0], in lookup order. */
+export function executableCandidates(arg0: string, env: string[]): string[] {
+  if (arg0.includes("/")) return [arg0];
+  return pathOf(env).split(":").map((d) => (d === "" ? "." : d)).map((d) => `${d}/${arg0}`);
+}
+
+export function emitExec(p: ChildProgram, args: string[], env: string[]): void {
+  const argv = p.strArray(args);
+  const envp = p.strArray(env);
+  const candidates = executableCandidates(args[0], env);
+  const searched = !args[0].includes("/");
+  for (const path of candidates) {
+    p.op(
+      "execve",
+      [p.s(path), argv, envp],
+      `exec ${path}`,
+      searched ? { ignore: ERRNO.ENOENT } : {},
+    );
+  }
+  if (searched) {
+    // Reached only when every candidate was missing: fail with ENOENT and say so.
+    p.op("openat", [AT.FDCWD, p.s(""), 0], `exec "${args[0]}": executable file not found in $PATH`);
+  }
+}
