@@ -153,6 +153,8 @@ type Report = (path: string, message: string) => void;
 interface Issue {
   path: string;
   message: string;
+  /** Position when it is not the value's (a duplicate key points at the key). */
+  at?: { line: number; col: number };
 }
 
 let validator: SchemaValidator | undefined;
@@ -186,13 +188,17 @@ function checkDocument(
     throw err;
   }
   const problems: Issue[] = [];
-  const warnings: Issue[] = doc.warnings.map(({ path, message }) => ({ path, message }));
+  const base = kind === "config" ? "" : "/process";
+  const warnings: Issue[] = doc.warnings.map(({ path, message, line, col }) => ({
+    path: base + path,
+    message,
+    at: { line, col },
+  }));
   const report: Report = (path, message) => void problems.push({ path, message });
   const warn: Report = (path, message) => void warnings.push({ path, message });
 
   // A process file is checked as the /process member of a config, so paths, legacy
-  // mapping, rules and the UNSUPPORTED table are shared; only the prefix is stripped.
-  const base = kind === "config" ? "" : "/process";
+  // mapping, rules and the UNSUPPORTED table are shared; `base` is stripped on output.
   const value = kind === "config" ? doc.value : { process: doc.value };
   const locate = (path: string) => doc.locate(path.slice(base.length));
 
@@ -216,8 +222,14 @@ function checkDocument(
   }
 
   const format = (issue: Issue) => {
-    const { line, col } = nearestPosition(locate, issue.path);
-    return { line, col, text: `${file}:${line}:${col}: ${issue.path}: ${issue.message}` };
+    const { line, col } = issue.at ?? nearestPosition(locate, issue.path);
+    const path = issue.path.slice(base.length);
+    return {
+      line,
+      col,
+      message: issue.message,
+      text: `${file}:${line}:${col}: ${path}: ${issue.message}`,
+    };
   };
   if (problems.length > 0) throw new ConfigError(sortedUnique(problems.map(format)));
   if (isObject(value) && isObject(value.process) && value.process.user === undefined) {
@@ -238,9 +250,21 @@ function nearestPosition(
   }
 }
 
-function sortedUnique(items: { line: number; col: number; text: string }[]): string[] {
+/**
+ * File order; one line per position and message, since a legacy value mapped to several
+ * paths (capability list → three sets) would otherwise repeat one mistake.
+ */
+function sortedUnique(items: { line: number; col: number; message: string; text: string }[]) {
   items.sort((a, b) => a.line - b.line || a.col - b.col);
-  return [...new Set(items.map((i) => i.text))];
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const item of items) {
+    const key = `${item.line}:${item.col}:${item.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(item.text);
+  }
+  return out;
 }
 
 // --- legacy (pre-1.0) forms ---------------------------------------------------------------
