@@ -89,7 +89,9 @@ export function deviceRuleProblems(rule: LinuxDeviceCgroup, jsonPath: string): s
 
 /** True when the rules leave every device accessible (no list, or only "allow all"). */
 export function isAllowAllDeviceList(rules: LinuxDeviceCgroup[]): boolean {
-  return rules.every((r) => r.allow && (r.type ?? "a") === "a");
+  return rules.every((r) =>
+    r.allow && (r.type ?? "a") === "a" && [...(r.access || "rwm")].sort().join("") === "mrw"
+  );
 }
 
 /** "c 1:3 rwm" / "a" — what devices.allow or devices.deny takes. */
