@@ -36,6 +36,12 @@ export interface SchemaOptions {
    * allows unknown properties, but a typo deserves a warning.
    */
   warnUnknownProperties?: boolean;
+  /**
+   * Compile the whole schema in the constructor, so any unsupported keyword or bad $ref
+   * throws at once (tests use this). By default each subschema compiles on first use:
+   * a config touches a fraction of the schema and compiling it all costs start-up time.
+   */
+  eager?: boolean;
 }
 
 interface Context {
@@ -146,7 +152,7 @@ export class SchemaValidator {
   private readonly compiled = new Map<string, Check>();
 
   constructor(private readonly root: JsonSchema, private readonly options: SchemaOptions = {}) {
-    this.checkFor("#"); // compile eagerly: schema mistakes surface at once
+    this.checkFor("#");
   }
 
   /** Validate `value` against the schema at local reference `ref` (default: the root). */
@@ -164,6 +170,19 @@ export class SchemaValidator {
     const resolved = this.compile(this.resolve(ref), ref);
     this.compiled.set(ref, resolved);
     return resolved;
+  }
+
+  /** A subschema's check, compiled now (eager) or on its first use. */
+  private sub(schema: JsonSchema, where: string): Check {
+    if (this.options.eager) return this.compile(schema, where);
+    let check: Check | undefined;
+    return (v, p, c) => (check ??= this.compile(schema, where))(v, p, c);
+  }
+
+  private ref(ref: string): Check {
+    if (this.options.eager) return this.checkFor(ref);
+    let check: Check | undefined;
+    return (v, p, c) => (check ??= this.checkFor(ref))(v, p, c);
   }
 
   private resolve(ref: string): JsonSchema {
@@ -196,7 +215,7 @@ export class SchemaValidator {
     }
     const checks: Check[] = [];
     const typeCheck = this.compileType(schema);
-    if (schema.$ref !== undefined) checks.push(this.checkFor(String(schema.$ref)));
+    if (schema.$ref !== undefined) checks.push(this.ref(String(schema.$ref)));
     checks.push(...this.compileCombinators(schema, where));
     checks.push(...this.compileValueKeywords(schema));
     checks.push(...this.compileStringKeywords(schema));
@@ -233,7 +252,7 @@ export class SchemaValidator {
       if (!Array.isArray(list) || list.length === 0) {
         throw new SchemaDefinitionError(`${keyword} needs a non-empty array at ${where}`);
       }
-      return list.map((s, i) => this.compile(s as JsonSchema, `${where}/${keyword}/${i}`));
+      return list.map((s, i) => this.sub(s as JsonSchema, `${where}/${keyword}/${i}`));
     };
     if (schema.allOf !== undefined) {
       const all = branches("allOf");
@@ -276,7 +295,7 @@ export class SchemaValidator {
       });
     }
     if (schema.not !== undefined) {
-      const not = this.compile(schema.not as JsonSchema, `${where}/not`);
+      const not = this.sub(schema.not as JsonSchema, `${where}/not`);
       checks.push((value, path, ctx) => {
         const sub: Context = { errors: [], warnings: [] };
         not(value, path, sub);
@@ -366,7 +385,7 @@ export class SchemaValidator {
       if (Array.isArray(schema.items)) {
         throw new SchemaDefinitionError(`tuple "items" is not supported at ${where}`);
       }
-      const item = this.compile(schema.items as JsonSchema, `${where}/items`);
+      const item = this.sub(schema.items as JsonSchema, `${where}/items`);
       checks.push((value, path, ctx) => {
         if (!Array.isArray(value)) return;
         for (let i = 0; i < value.length; i++) item(value[i], `${path}/${i}`, ctx);
@@ -426,7 +445,7 @@ export class SchemaValidator {
       for (const [name, sub] of Object.entries(schema.properties)) {
         properties.set(
           name,
-          this.compile(sub as JsonSchema, `${where}/properties/${escapePointerToken(name)}`),
+          this.sub(sub as JsonSchema, `${where}/properties/${escapePointerToken(name)}`),
         );
       }
     }
@@ -435,13 +454,13 @@ export class SchemaValidator {
       for (const [source, sub] of Object.entries(schema.patternProperties as object)) {
         patterns.push([
           new RegExp(source, "u"),
-          this.compile(sub as JsonSchema, `${where}/patternProperties`),
+          this.sub(sub as JsonSchema, `${where}/patternProperties`),
         ]);
       }
     }
     const hasAdditional = schema.additionalProperties !== undefined;
     const additional = hasAdditional
-      ? this.compile(schema.additionalProperties as JsonSchema, `${where}/additionalProperties`)
+      ? this.sub(schema.additionalProperties as JsonSchema, `${where}/additionalProperties`)
       : undefined;
     const warnUnknown = this.options.warnUnknownProperties === true && !hasAdditional &&
       patterns.length === 0 && schema.properties !== undefined;

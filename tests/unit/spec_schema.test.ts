@@ -113,9 +113,26 @@ Deno.test("schema: all errors are reported, wrong types stop deeper checks", () 
 });
 
 Deno.test("schema: unsupported keywords and bad refs are refused at compile time", () => {
+  const eager = { eager: true };
   assertThrows(() => new SchemaValidator({ format: "uri" }), SchemaDefinitionError, `"format"`);
-  assertThrows(() => new SchemaValidator({ $ref: "other.json#/x" }), SchemaDefinitionError);
-  assertThrows(() => new SchemaValidator({ $ref: "#/definitions/missing" }), SchemaDefinitionError);
+  assertThrows(
+    () => new SchemaValidator({ items: { minContains: 1 } }, eager),
+    SchemaDefinitionError,
+    `unsupported schema keyword "minContains" at #/items`,
+  );
+  assertThrows(() => new SchemaValidator({ $ref: "other.json#/x" }, eager), SchemaDefinitionError);
+  assertThrows(
+    () => new SchemaValidator({ $ref: "#/definitions/missing" }, eager),
+    SchemaDefinitionError,
+  );
+  // Lazily compiled parts fail on first use instead.
+  const lazy = new SchemaValidator({ properties: { a: { format: "uri" } } });
+  assertEquals(lazy.validate({}).errors, []);
+  assertThrows(() => lazy.validate({ a: 1 }), SchemaDefinitionError);
+});
+
+Deno.test("schema: runts' config schema compiles completely", () => {
+  new SchemaValidator(configSchema, { eager: true });
 });
 
 Deno.test("schema: unknown properties warn with warnUnknownProperties", () => {
