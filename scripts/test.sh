@@ -23,7 +23,7 @@ log() { printf '==> %s\n' "$*"; }
 apt_updated=false
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
-  if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
     apt-get update -q
     apt_updated=true
   fi
