@@ -5,6 +5,7 @@
  * - a name the ABI does not have is skipped for that ABI;
  * - an unconditional rule for a syscall wins over every conditional one, whatever the
  *   order; of two unconditional rules the first wins (libseccomp db_rule_add);
+ * - on x86, socket and IPC calls are also matched through socketcall/ipc (multiplex.ts);
  * - conditional rules for one syscall are tried in profile order, first match wins.
  *   (libseccomp orders overlapping conditional rules by its own tree priority; profiles
  *   in the wild never give one syscall two overlapping rules with different actions.)
@@ -17,6 +18,7 @@ import {
   SECCOMP_RET_TRACE,
 } from "./actions.ts";
 import { ARCHES, type SeccompArch, syscallNumber } from "./arch.ts";
+import { multiplexedRule, x86Multiplexed } from "./multiplex.ts";
 import type { Profile, Rule } from "./profile.ts";
 
 export interface SyscallRules {
@@ -42,19 +44,23 @@ export function resolveAbi(profile: Profile, archName: string): AbiRules {
   const arch = ARCHES[archName];
   const syscalls = new Map<number, SyscallRules>();
   let largest = 0;
+  const add = (nr: number, rule: Rule) => {
+    if (rule.action === profile.defaultAction) return;
+    const existing = syscalls.get(nr);
+    if (existing === undefined) syscalls.set(nr, { nr, arch, rules: [rule] });
+    else if (isUnconditional(existing.rules)) return;
+    else if (rule.conditions.length === 0) existing.rules = [rule];
+    else existing.rules.push(rule);
+  };
   for (const entry of profile.entries) {
     for (const name of entry.names) {
       const nr = syscallNumber(arch, name);
-      if (nr === undefined) continue;
-      largest = Math.max(largest, nr);
-      for (const rule of entry.rules) {
-        if (rule.action === profile.defaultAction) continue;
-        const existing = syscalls.get(nr);
-        if (existing === undefined) syscalls.set(nr, { nr, arch, rules: [rule] });
-        else if (isUnconditional(existing.rules)) continue;
-        else if (rule.conditions.length === 0) existing.rules = [rule];
-        else existing.rules.push(rule);
+      if (nr !== undefined) {
+        largest = Math.max(largest, nr);
+        for (const rule of entry.rules) add(nr, rule);
       }
+      const mux = archName === "SCMP_ARCH_X86" ? x86Multiplexed(name) : undefined;
+      if (mux) { for (const rule of entry.rules) add(mux.nr, multiplexedRule(rule, mux.call)); }
     }
   }
   const stub = enosysStubApplies(profile) && profile.listedArches.includes(archName) &&
@@ -82,7 +88,11 @@ export function unknownNames(profile: Profile): string[] {
   const unknown = new Set<string>();
   for (const entry of profile.entries) {
     for (const name of entry.names) {
-      if (profile.arches.every((a) => syscallNumber(ARCHES[a], name) === undefined)) {
+      const known = profile.arches.some((a) =>
+        syscallNumber(ARCHES[a], name) !== undefined ||
+        (a === "SCMP_ARCH_X86" && x86Multiplexed(name) !== undefined)
+      );
+      if (!known) {
         unknown.add(name);
       }
     }

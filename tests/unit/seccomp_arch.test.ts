@@ -163,3 +163,37 @@ Deno.test("runc's -ENOSYS stub: syscalls newer than the profile get ENOSYS", () 
   const tracing = compileSeccomp({ ...profile, defaultAction: "SCMP_ACT_TRACE" }, "x86_64");
   assert(runFilter(tracing.program, { nr: 400, arch: AUDIT_ARCH_X86_64 }).ret === 0x7ff00001);
 });
+
+Deno.test("x86: socket and IPC rules also apply through socketcall and ipc (libseccomp)", () => {
+  const { program } = compileSeccomp({
+    defaultAction: "SCMP_ACT_ALLOW",
+    architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+    syscalls: [
+      { names: ["socket"], action: "SCMP_ACT_ERRNO", errnoRet: 97 },
+      { names: ["send"], action: "SCMP_ACT_ERRNO", errnoRet: 5 },
+      {
+        names: ["shmget"],
+        action: "SCMP_ACT_ERRNO",
+        args: [{ index: 0, value: 7, op: "SCMP_CMP_EQ" }, {
+          index: 2,
+          value: 1,
+          op: "SCMP_CMP_EQ",
+        }],
+      },
+    ],
+  }, "x86_64");
+  const x86 = (nr: number, args: bigint[] = []) =>
+    runFilter(program, { nr, arch: AUDIT_ARCH_I386, args }).ret;
+  const socketcall = SYSCALLS_X86.socketcall;
+  assertEquals(x86(SYSCALLS_X86.socket), 0x00050061);
+  assertEquals(x86(socketcall, [1n]), 0x00050061); // SYS_SOCKET
+  assertEquals(x86(socketcall, [9n]), 0x00050005); // SYS_SEND
+  assertEquals(x86(socketcall, [3n]), ALLOW); // SYS_CONNECT
+  // ipc(SHMGET=23, ...): argument 0 becomes the call number, the other checks stay.
+  assertEquals(x86(SYSCALLS_X86.ipc, [23n, 0n, 1n]), EPERM);
+  assertEquals(x86(SYSCALLS_X86.ipc, [23n, 0n, 2n]), ALLOW);
+  assertEquals(x86(SYSCALLS_X86.shmget, [7n, 0n, 1n]), EPERM);
+  assertEquals(x86(SYSCALLS_X86.shmget, [23n, 0n, 1n]), ALLOW);
+  const x86_64 = runFilter(program, { nr: SYSCALLS_X86_64.socket, arch: AUDIT_ARCH_X86_64 });
+  assertEquals(x86_64.ret, 0x00050061);
+});
