@@ -232,17 +232,29 @@ export class FsCgroupManager implements CgroupManager {
   killAll(signal: number): void {
     const unified = this.paths.unified;
     if (signal === SIGKILL && unified && this.fs.exists(`${unified}/cgroup.kill`)) {
+      // The kernel kills every member, forks included, atomically.
       this.fs.write(`${unified}/cgroup.kill`, "1");
-      // On hybrid hosts a process may sit only in the v1 hierarchies: fall through for those.
       if (this.mode === "v2") return;
+      // Hybrid: a process may sit only in the v1 hierarchies (joined by someone else).
+      // No freeze here: v1-frozen tasks cannot die, so freezing dying ones would stall.
+      for (const pid of this.processes()) signalProcess(pid, signal);
+      return;
     }
-    const canFreeze = this.freezer() !== undefined && this.fs.exists(this.requireFreezer().dir);
     // Frozen processes cannot fork, so the list stays complete while we signal it.
-    if (canFreeze) this.freeze();
+    let frozen = false;
+    const f = this.freezer();
+    if (f && this.fs.exists(f.dir)) {
+      try {
+        this.freeze();
+        frozen = true;
+      } catch {
+        // A cgroup that will not freeze still gets signalled (best effort, like runc).
+      }
+    }
     try {
       for (const pid of this.processes()) signalProcess(pid, signal);
     } finally {
-      if (canFreeze) this.thaw();
+      if (frozen) this.thaw();
     }
   }
 

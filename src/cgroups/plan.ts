@@ -16,6 +16,8 @@ export interface CgroupWrite {
   tolerate?: string[];
   /** Checks the value read back after writing; returns a problem or undefined. */
   verify?: (readBack: string) => string | undefined;
+  /** A clearer message for a failed write, given its errno name (or undefined to keep the default). */
+  explain?: (code: string | undefined) => string | undefined;
 }
 
 /** Refusal of fields this host cannot apply: all problems at once, naming each field. */
@@ -55,6 +57,8 @@ export function executeWrites(fs: CgroupFs, writes: CgroupWrite[]): void {
     } catch (e) {
       const code = errorCode((e as Error).cause) ?? errorCode(e);
       if (code !== undefined && w.tolerate?.includes(code)) continue;
+      const explained = w.explain?.(code);
+      if (explained !== undefined) throw new RuntsError(`${w.field}: ${explained}`, { cause: e });
       throw new RuntsError(`${w.field}: ${(e as Error).message}`, { cause: e });
     }
     if (w.verify) {

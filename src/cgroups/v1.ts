@@ -186,6 +186,14 @@ function planMemory(plan: PlanBuilder, dir: string, m: LinuxMemory, fs: CgroupFs
     file: "memory.limit_in_bytes",
     value: intString(limit),
     field: `${R}/memory/limit`,
+    // EBUSY: the new limit is below what the cgroup already uses (runc's wording).
+    explain: (code) => {
+      if (code !== "EBUSY") return undefined;
+      const read = (f: string) => fs.exists(`${dir}/${f}`) ? fs.read(`${dir}/${f}`).trim() : "?";
+      return `unable to set memory limit to ${limit} (current usage: ${
+        read("memory.usage_in_bytes")
+      }, peak usage: ${read("memory.max_usage_in_bytes")})`;
+    },
   };
   const swapWrite: CgroupWrite = {
     dir,

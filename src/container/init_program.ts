@@ -24,10 +24,17 @@ import {
 import { emitExec, emitFdCleanup, emitSignalReset, emitUmask } from "../process/exec.ts";
 import { emitOomScoreAdj, emitRlimits } from "../process/limits.ts";
 import type { Spec } from "../spec/types.ts";
+import { ERRNO } from "../linux/errno.ts";
 import { Sync, syncRecord } from "./sync.ts";
 
 export interface InitOptions {
   spec: Spec;
+  /** Container id (names the session keyring). */
+  id: string;
+  /** Join a new session keyring "_ses.<id>" (runc's default; --no-new-keyring skips). */
+  newKeyring: boolean;
+  /** Added to process.env (LISTEN_FDS/LISTEN_PID with socket activation). */
+  extraEnv?: string[];
   bundle: string;
   /** Real path of the rootfs. */
   rootfs: string;
@@ -89,6 +96,17 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   if (ns.newUser) {
     p.op("setresgid", [0, 0, 0], "become root group in the user namespace");
     p.op("setresuid", [0, 0, 0], "become root in the user namespace");
+  }
+  if (o.newKeyring) {
+    // An own session keyring keeps the host's keys out of reach (ENOSYS: no keyrings).
+    p.op(
+      "keyctl",
+      [1, /* KEYCTL_JOIN_SESSION_KEYRING */ p.s(`_ses.${o.id}`)],
+      "join a new session keyring",
+      {
+        ignore: ERRNO.ENOSYS,
+      },
+    );
   }
   if (ns.unshareFlags) p.op("unshare", [ns.unshareFlags], "create namespaces");
   let intermediate: Label | undefined;
@@ -190,7 +208,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     p.op("write", [{ load: fifo }, p.s("0"), 1], "signal start on the exec fifo", { expect: 1 });
     p.close(fifo, "close the exec fifo");
   }
-  emitExec(p, proc.args, proc.env ?? []);
+  emitExec(p, proc.args, [...(proc.env ?? []), ...(o.extraEnv ?? [])]);
 
   if (intermediate) {
     // The intermediate process: report the init's pid and leave.

@@ -31,6 +31,12 @@ const symbols = {
     result: "isize",
     nonblocking: true,
   },
+  writeAsync: {
+    name: "write",
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
   pollAsync: {
     name: "poll",
     parameters: ["buffer", "u64", "i32"],

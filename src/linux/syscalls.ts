@@ -21,6 +21,14 @@ export function write(fd: number, data: Uint8Array): number {
   return Number(sys(SYS.write, [fd, data, data.length], "write"));
 }
 
+export function mknod(path: string, mode: number, dev = 0): void {
+  sys(SYS.mknodat, [AT.FDCWD, cstr(path), mode, dev], "mknod", path);
+}
+
+export function flock(fd: number, op: number): void {
+  sys(SYS.flock, [fd, op], "flock");
+}
+
 export function setns(fd: number, nstype: number, what: string): void {
   sys(SYS.setns, [fd, nstype], "setns", what);
 }

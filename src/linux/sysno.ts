@@ -1,6 +1,7 @@
 /** Syscall numbers used by runts (from the kernel headers), per architecture. */
 const X86_64 = {
   read: 0,
+  keyctl: 250,
   socket: 41,
   connect: 42,
   write: 1,
@@ -64,6 +65,7 @@ const X86_64 = {
 
 const AARCH64: Record<keyof typeof X86_64, number> = {
   read: 63,
+  keyctl: 219,
   socket: 198,
   connect: 203,
   write: 64,

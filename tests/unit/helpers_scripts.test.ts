@@ -3,21 +3,8 @@ import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { hasCommand, repoRoot, run, runtsPath, uniqueId } from "../helpers.ts";
 import { parsePermissions, readPermissions } from "../../scripts/permissions.ts";
 
-Deno.test("permissions: the runtime's flags, each once", () => {
-  const flags = readPermissions();
-  for (
-    const f of [
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-sys",
-    ]
-  ) {
-    assert(flags.includes(f), `missing ${f}`);
-  }
-  assertEquals(new Set(flags).size, flags.length);
+Deno.test("permissions: all access (FFI implies it; /proc needs it)", () => {
+  assertEquals(readPermissions(), ["--allow-all"]);
 });
 
 Deno.test("permissions: comments and blanks skipped, other text refused", () => {

@@ -1,0 +1,151 @@
+/**
+ * `runts run`: create the container and exec its process in one go, then (unless
+ * detached) stay in the foreground: relay the terminal, forward signals, reap, and
+ * return the container's exit status (128+N when killed by signal N). The container
+ * is deleted when it ends unless --keep.
+ */
+import { RuntsError } from "../errors.ts";
+import { close, kill, waitpidAsync, type WaitResult } from "../linux/syscalls.ts";
+import { startTerminalRelay, type TerminalRelay } from "../process/console_relay.ts";
+import { sendConsole } from "../process/console_socket.ts";
+import { setupContainer } from "./setup.ts";
+import { destroyContainer } from "./destroy.ts";
+
+export interface RunOptions {
+  id: string;
+  bundle: string;
+  root: string;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  listenFds: number;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  keep: boolean;
+  systemdCgroup: boolean;
+  rootless: boolean;
+  warn(message: string): void;
+}
+
+/** Signals runts passes on to the container init (SIGWINCH resizes the pty instead). */
+const FORWARDED: Deno.Signal[] = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGTERM",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGALRM",
+  "SIGCONT",
+  "SIGTSTP",
+  "SIGTTIN",
+  "SIGTTOU",
+  "SIGPROF",
+  "SIGVTALRM",
+  "SIGURG",
+];
+
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGCONT: 18,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+};
+
+export async function runContainer(o: RunOptions): Promise<number> {
+  if (o.detach && o.keep) throw new RuntsError("--keep cannot be used with --detach");
+  let relay: TerminalRelay | undefined;
+  let initPid = 0;
+  const pendingSignals: number[] = [];
+  const forward = (sig: Deno.Signal) => () => {
+    const n = SIGNAL_NUMBERS[sig]!;
+    if (initPid > 0) {
+      try {
+        kill(initPid, n);
+      } catch { /* it is exiting */ }
+    } else pendingSignals.push(n);
+  };
+  const listeners = o.detach ? [] : FORWARDED.map((s) => [s, forward(s)] as const);
+  for (const [s, f] of listeners) Deno.addSignalListener(s, f);
+  try {
+    const c = await setupContainer({
+      id: o.id,
+      bundle: o.bundle,
+      root: o.root,
+      mode: "run",
+      preserveFds: o.preserveFds,
+      listenFds: o.listenFds,
+      noPivot: o.noPivot,
+      noNewKeyring: o.noNewKeyring,
+      systemdCgroup: o.systemdCgroup,
+      rootless: o.rootless,
+      warn: o.warn,
+      onPty: (fd, spec) => {
+        if (o.consoleSocket) sendConsole(o.consoleSocket, fd);
+        else if (o.detach) {
+          close(fd);
+          throw new RuntsError("cannot allocate a tty when detached without --console-socket");
+        } else relay = startTerminalRelay(fd, spec.process?.consoleSize);
+      },
+    });
+    close(c.syncFd);
+    initPid = c.record.pid;
+    if (o.pidFile) writePidFile(o.pidFile, initPid);
+    for (const n of pendingSignals) kill(initPid, n);
+    if (o.detach) {
+      c.dir.unlock();
+      return 0;
+    }
+    const result = await reapUntil(initPid);
+    if (relay) {
+      // Output still in the pty is copied before we go; orphans can't hold it forever.
+      await Promise.race([relay.output, new Promise((r) => setTimeout(r, 1000))]);
+    }
+    if (o.keep) {
+      c.record.stopped = true;
+      c.dir.write(c.record);
+      c.cgroup.killAll(9);
+      c.dir.unlock();
+    } else {
+      destroyContainer(c.dir, c.record, c.cgroup);
+    }
+    return result.exitCode;
+  } finally {
+    relay?.stop();
+    for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
+  }
+}
+
+/**
+ * Wait for the init, reaping any other child on the way: runts is a subreaper, so
+ * orphans of a container sharing its pid namespace end up here.
+ */
+async function reapUntil(pid: number): Promise<WaitResult> {
+  for (;;) {
+    const r = await waitpidAsync(-1);
+    if (r.pid === pid) return r;
+  }
+}
+
+export function writePidFile(path: string, pid: number): void {
+  // Atomic, like runc: a reader never sees an empty file.
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  try {
+    Deno.writeTextFileSync(tmp, String(pid));
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    throw new RuntsError(`write pid file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}

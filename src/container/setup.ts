@@ -1,0 +1,148 @@
+/**
+ * Creating a container up to the point where only execve is left: shared by `run`
+ * (which then lets it exec) and `create` (which leaves it waiting for `start`).
+ * Order: id and config checked → state dir claimed → cgroup made → process launched
+ * → state written. Any failure undoes every earlier step: nothing is left behind.
+ */
+import { RuntsError } from "../errors.ts";
+import { createCgroupManager, effectiveDeviceRules } from "../cgroups/mod.ts";
+import type { CgroupManager } from "../cgroups/mod.ts";
+import { O } from "../linux/constants.ts";
+import { close, mknod, openat, prctl } from "../linux/syscalls.ts";
+import { PR, S_IF } from "../linux/constants.ts";
+import { writeIdMaps } from "../process/idmap.ts";
+import { loadConfig } from "../spec/config.ts";
+import type { Spec } from "../spec/types.ts";
+import {
+  type ContainerDir,
+  type ContainerRecord,
+  processStartTime,
+  StateStore,
+  validateId,
+} from "../state/store.ts";
+import { cgroupMountEmitter } from "../rootfs/cgroup_mount.ts";
+import { launch } from "./launch.ts";
+
+export interface SetupOptions {
+  id: string;
+  bundle: string;
+  root: string;
+  mode: "run" | "create";
+  preserveFds: number;
+  /** Socket-activation fds (included in preserveFds): LISTEN_FDS/LISTEN_PID are set. */
+  listenFds: number;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  systemdCgroup: boolean;
+  rootless: boolean;
+  /** Called with each config warning. */
+  warn(message: string): void;
+  /** Receives the pty master (terminal: true); must take ownership. */
+  onPty?(masterFd: number, spec: Spec): void;
+}
+
+export interface SetupContainer {
+  record: ContainerRecord;
+  dir: ContainerDir;
+  cgroup: CgroupManager;
+  /** runts' end of the sync socket: EOF after execve (run). */
+  syncFd: number;
+}
+
+/** runts' cgroup parent for containers without linux.cgroupsPath. */
+const DEFAULT_CGROUP_PARENT = "runts";
+
+export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
+  validateId(o.id);
+  const loaded = loadConfig(o.bundle);
+  loaded.warnings.forEach((w) => o.warn(w));
+  const spec = loaded.spec;
+  const rootfs = Deno.realPathSync(loaded.rootfs);
+  const bundle = Deno.realPathSync(o.bundle);
+  if (o.mode === "create" || o.mode === "run") {
+    if (spec.process?.terminal && o.mode === "create" && !o.onPty) {
+      throw new RuntsError("cannot allocate a tty without --console-socket when detached");
+    }
+  }
+  const store = new StateStore(o.root);
+  const dir = store.create(o.id);
+  const undo: (() => void)[] = [() => dir.remove()];
+  try {
+    const cgroup = createCgroupManager({
+      id: o.id,
+      cgroupsPath: spec.linux?.cgroupsPath,
+      resources: spec.linux?.resources,
+      systemd: o.systemdCgroup,
+      rootless: o.rootless,
+      defaultParent: DEFAULT_CGROUP_PARENT,
+    });
+    undo.push(() => cgroup.destroy());
+    cgroup.create();
+    cgroup.apply({
+      ...spec.linux?.resources,
+      devices: effectiveDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices),
+    });
+    let execFifoFd: number | undefined;
+    if (o.mode === "create") {
+      mknod(dir.execFifo, S_IF.FIFO | 0o600);
+      execFifoFd = openat(dir.execFifo, O.PATH | O.CLOEXEC);
+      undo.push(() => close(execFifoFd!));
+    }
+    // Orphans of a container sharing our pid namespace are reparented to us, not init.
+    prctl(PR.SET_CHILD_SUBREAPER, 1);
+    const record: ContainerRecord = {
+      ociVersion: spec.ociVersion,
+      id: o.id,
+      pid: 0,
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: Deno.uid() === 0 ? "root" : String(Deno.uid()),
+      annotations: spec.annotations,
+      cgroup: cgroup.toJSON(),
+      spec,
+    };
+    const launched = await launch(
+      {
+        spec,
+        id: o.id,
+        newKeyring: !o.noNewKeyring,
+        extraEnv: o.listenFds > 0 ? [`LISTEN_FDS=${o.listenFds}`, "LISTEN_PID=1"] : [],
+        bundle,
+        rootfs,
+        execFifoFd,
+        preserveFds: o.preserveFds,
+        noPivot: o.noPivot,
+        hooksBeforePivot: false,
+        cgroupMount: cgroupMountEmitter(cgroup, spec),
+      },
+      {
+        setup(pid) {
+          if (spec.linux?.uidMappings || spec.linux?.gidMappings) {
+            writeIdMaps(pid, spec.linux.uidMappings, spec.linux.gidMappings);
+          }
+          cgroup.addProcess(pid);
+        },
+        pty(fd) {
+          if (o.onPty) o.onPty(fd, spec);
+          else close(fd);
+        },
+        ready(pid) {
+          record.pid = pid;
+          record.pidStartTime = processStartTime(pid);
+          dir.write(record);
+        },
+      },
+      o.mode === "run" ? "exec" : "created",
+    );
+    if (execFifoFd !== undefined) close(execFifoFd);
+    return { record, dir, cgroup, syncFd: launched.syncFd };
+  } catch (e) {
+    for (const u of undo.reverse()) {
+      try {
+        u();
+      } catch { /* best effort: report the original error */ }
+    }
+    throw e;
+  }
+}

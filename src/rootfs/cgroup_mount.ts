@@ -1,0 +1,99 @@
+/**
+ * The `cgroup` mount type, as runc does it. With a cgroup namespace the container
+ * mounts its own view (cgroup2, or each v1 hierarchy under a tmpfs); without one it
+ * gets bind mounts of its own cgroup directories. Hybrid hosts also get "unified".
+ */
+import { AT, MOUNT_ATTR, MS } from "../linux/constants.ts";
+import { type ChildProgram, TARGET_FD } from "../linux/child.ts";
+import { ERRNO } from "../linux/errno.ts";
+import { type CgroupManager, detectCgroupHost } from "../cgroups/mod.ts";
+import type { Mount, Spec } from "../spec/types.ts";
+import { bindAttributes } from "./mount_options.ts";
+import { basename } from "./paths.ts";
+
+type Emitter = (p: ChildProgram, dest: string, m: Mount, flags: number) => void;
+
+export function cgroupMountEmitter(cgroup: CgroupManager, spec: Spec): Emitter {
+  const ns = spec.linux?.namespaces ?? [];
+  const cgroupns = ns.some((n) => n.type === "cgroup" && !n.path);
+  return (p, dest, _m, flags) => {
+    const host = detectCgroupHost();
+    const rel = dest.slice(1);
+    const one = (
+      sub: string,
+      fstype: "cgroup" | "cgroup2",
+      data: string,
+      hostDir: string | undefined,
+    ) => {
+      const target = p.target(sub, `open mountpoint /${sub}`);
+      if (cgroupns || hostDir === undefined) {
+        p.op(
+          "mount",
+          [p.s(fstype), target, p.s(fstype), flags, data ? p.s(data) : 0],
+          `mount ${fstype} on /${sub}`,
+        );
+        return;
+      }
+      p.op(
+        "mount",
+        [p.s(hostDir), target, 0, MS.BIND | MS.REC, 0],
+        `bind-mount ${hostDir} on /${sub}`,
+      );
+      const attrs = bindAttributes(flags);
+      if (attrs.set || attrs.clear) {
+        p.target(sub, `reopen /${sub}`);
+        p.op("mount_setattr", [
+          TARGET_FD,
+          p.s(""),
+          AT.EMPTY_PATH | AT.RECURSIVE,
+          p.u64s([attrs.set, attrs.clear, 0, 0]),
+          32,
+        ], `set attributes of /${sub}`);
+      }
+    };
+    if (host.mode === "v2") {
+      one(rel, "cgroup2", "", cgroup.paths.unified);
+      return;
+    }
+    const target = p.target(rel, `open mountpoint ${dest}`);
+    p.op(
+      "mount",
+      [p.s("tmpfs"), target, p.s("tmpfs"), flags & ~MS.RDONLY, p.s("mode=755")],
+      `mount tmpfs on ${dest}`,
+    );
+    const dir = p.cell();
+    for (const h of host.mounts.v1) {
+      const name = basename(h.mountpoint);
+      p.mkdirAll(`${rel}/${name}`);
+      const controllers = h.controllers.filter((c) => !c.startsWith("name="));
+      const data = controllers.length
+        ? h.controllers.join(",")
+        : ["none", ...h.controllers].join(",");
+      one(`${rel}/${name}`, "cgroup", data, cgroup.paths[h.controllers[0]]);
+      // Co-mounted controllers ("cpu,cpuacct") get a symlink per controller.
+      if (controllers.length > 1) {
+        p.openInRoot(rel, dir, `open ${dest}`);
+        for (const c of controllers.filter((c) => c !== name)) {
+          p.op("symlinkat", [p.s(name), { load: dir }, p.s(c)], `symlink ${dest}/${c}`, {
+            ignore: ERRNO.EEXIST,
+          });
+        }
+        p.close(dir, `close ${dest}`);
+      }
+    }
+    if (host.mounts.unified) {
+      p.mkdirAll(`${rel}/unified`);
+      one(`${rel}/unified`, "cgroup2", "", cgroup.paths.unified);
+    }
+    if (flags & MS.RDONLY) {
+      p.target(rel, `reopen ${dest}`);
+      p.op("mount_setattr", [
+        TARGET_FD,
+        p.s(""),
+        AT.EMPTY_PATH,
+        p.u64s([MOUNT_ATTR.RDONLY, 0, 0, 0]),
+        32,
+      ], `make ${dest} read-only`);
+    }
+  };
+}
