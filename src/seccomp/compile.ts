@@ -2,6 +2,19 @@
  * `linux.seccomp` -> the classic BPF program and flags for
  * `seccomp(SECCOMP_SET_MODE_FILTER, flags, &sock_fprog)`, behaving like the filter runc
  * builds with libseccomp (plus runc's -ENOSYS stub). No libseccomp needed.
+ *
+ * Semantics, as runc + libseccomp:
+ * - the native arch is always in the filter; other AUDIT arches get KILL_THREAD;
+ *   x32 numbers (bit 30) on an x86_64 filter without SCMP_ARCH_X32 too;
+ * - SCMP_ACT_KILL is KILL_THREAD; ERRNO and TRACE carry errnoRet / defaultErrnoRet
+ *   (default EPERM); errnoRet on other actions is refused; SCMP_ACT_NOTIFY is refused;
+ * - args of an entry are AND-ed (OR-ed if an index repeats); entries are OR-ed; an
+ *   unconditional rule wins; a rule with the default action is dropped;
+ * - argument values are u64, compared on both halves on 64-bit ABIs and on the low
+ *   half only on 32-bit ABIs (x86, x32, arm); MASKED_EQ: (arg & value) == valueTwo;
+ * - names unknown to an ABI are skipped there; unknown to all, reported in `warnings`;
+ * - unless the default action lets syscalls through, syscalls numbered above the
+ *   profile's last one get ERRNO(ENOSYS) on the listed arches (runc's patchbpf stub).
  */
 import { RuntsError } from "../errors.ts";
 import type { LinuxSeccomp } from "../spec/types.ts";

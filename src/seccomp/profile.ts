@@ -77,6 +77,10 @@ export function parseProfile(seccomp: LinuxSeccomp, native: NativeArch): Profile
       actionValue(seccomp.defaultAction, seccomp.defaultErrnoRet, `${BASE}/defaultAction`)
     ) ?? 0;
 
+  if (seccomp.listenerMetadata !== undefined && seccomp.listenerPath === undefined) {
+    problems.push(`${BASE}/listenerMetadata: must not be set without listenerPath`);
+  }
+
   let flags = 0;
   (seccomp.flags ?? []).forEach((flag: unknown, i) => {
     if (flag === "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") {

@@ -200,3 +200,11 @@ Deno.test("an unconditional rule wins over conditional ones, whatever the order"
   };
   assertEquals(ret(twice, NR.uname), 0x00030000);
 });
+
+Deno.test("listenerMetadata without listenerPath is refused", () => {
+  assertThrows(
+    () => compileSeccomp({ defaultAction: "SCMP_ACT_ALLOW", listenerMetadata: "x" }, "x86_64"),
+    ConfigError,
+    "/linux/seccomp/listenerMetadata: must not be set without listenerPath",
+  );
+});
