@@ -9,6 +9,13 @@ import { detectCgroupMode, openCgroupManager } from "../../src/cgroups/mod.ts";
 const host = detectCgroupMode();
 const ignore = Deno.uid() !== 0 || host.unifiedMount === undefined;
 
+/** Let a shell waiting in `read go` continue. */
+async function releaseShell(shell: Deno.ChildProcess): Promise<void> {
+  const writer = shell.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("go\n"));
+  await writer.close();
+}
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);
@@ -89,10 +96,12 @@ Deno.test({
     await withV2Cgroup(async (dir) => {
       const m = openCgroupManager({ mode: "v2", paths: { unified: dir } });
       const shell = new Deno.Command("sh", {
-        args: ["-c", "sleep 100 & sleep 100 & wait"],
+        args: ["-c", "read go; sleep 100 & sleep 100 & wait"],
+        stdin: "piped",
         stdout: "null",
       }).spawn();
       m.addProcess(shell.pid);
+      await releaseShell(shell);
       for (let i = 0; i < 100 && m.processes().length < 3; i++) {
         await new Promise((r) => setTimeout(r, 10));
       }

@@ -18,6 +18,13 @@ import { RuntsError } from "../../src/errors.ts";
 const host = detectCgroupMode();
 const ignore = Deno.uid() !== 0 || host.mode === "v2";
 
+/** Let a shell waiting in `read go` continue. */
+async function releaseShell(shell: Deno.ChildProcess): Promise<void> {
+  const writer = shell.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("go\n"));
+  await writer.close();
+}
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);
@@ -167,11 +174,14 @@ Deno.test({
     await withManager(async (m) => {
       m.create();
       const shell = new Deno.Command("sh", {
-        args: ["-c", "sleep 100 & sleep 100 & wait"],
+        args: ["-c", "read go; sleep 100 & sleep 100 & wait"],
+        stdin: "piped",
         stdout: "null",
         stderr: "null",
       }).spawn();
       m.addProcess(shell.pid);
+      // Fork only once the shell is in the cgroup: children inherit it.
+      await releaseShell(shell);
       // Children forked after addProcess are in the cgroup too.
       for (let i = 0; i < 100 && m.processes().length < 3; i++) {
         await new Promise((r) => setTimeout(r, 10));

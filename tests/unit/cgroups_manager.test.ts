@@ -81,7 +81,7 @@ Deno.test("addProcess, processes (recursive), freeze/thaw/state through the v1 f
   assertEquals(m.state(), "thawed");
 });
 
-Deno.test("killAll(SIGKILL) on hybrid uses cgroup.kill, then signals v1 leftovers", () => {
+Deno.test("killAll(SIGKILL) on hybrid uses cgroup.kill without freezing", () => {
   const fs = hybridFs();
   const m = createCgroupManager(cfg, { host: host(), fs });
   m.create();
@@ -90,7 +90,16 @@ Deno.test("killAll(SIGKILL) on hybrid uses cgroup.kill, then signals v1 leftover
     fs.writes.some(([p, d]) => p === "/cg/unified/runts-t/c1/cgroup.kill" && d === "1"),
     true,
   );
-  // The fallback froze and thawed around an (empty) pid list.
+  // v1-frozen tasks cannot die: no freeze around a SIGKILL.
+  assertEquals(fs.writes.filter(([p]) => p.endsWith("freezer.state")), []);
+});
+
+Deno.test("killAll(other signals) freezes, signals, thaws", () => {
+  const fs = hybridFs();
+  const m = createCgroupManager(cfg, { host: host(), fs });
+  m.create();
+  m.killAll(15);
+  assert(!fs.writes.some(([p]) => p.endsWith("cgroup.kill")));
   const states = fs.writes.filter(([p]) => p.endsWith("freezer.state")).map(([, d]) => d);
   assertEquals(states, ["FROZEN", "THAWED"]);
 });

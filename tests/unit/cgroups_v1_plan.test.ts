@@ -264,3 +264,16 @@ Deno.test("executeWrites: failures name the config field; huge numbers clamp to 
   const big = planV1Writes({ memory: { limit: 9223372036854775807 } }, { paths: PATHS, fs });
   assertEquals(big[0].value, "9223372036854775807");
 });
+
+Deno.test("v1 memory: EBUSY on the limit is explained with current and peak usage (runc's message)", () => {
+  const fs = hostFs();
+  fs.setFile(`${PATHS.memory}/memory.usage_in_bytes`, "5000\n");
+  fs.setFile(`${PATHS.memory}/memory.max_usage_in_bytes`, "7000\n");
+  fs.failures.set(`${PATHS.memory}/memory.limit_in_bytes`, "EBUSY");
+  const w = planV1Writes({ memory: { limit: 4096 } }, { paths: PATHS, fs });
+  assertThrows(
+    () => executeWrites(fs, w),
+    RuntsError,
+    "/linux/resources/memory/limit: unable to set memory limit to 4096 (current usage: 5000, peak usage: 7000)",
+  );
+});
