@@ -33,8 +33,9 @@ export const GLOBAL_OPTION_FLAGS: FlagSpec[] = [
   {
     name: "root",
     type: "string",
-    description: "root directory for storage of container state (this should be located in tmpfs)",
-    default: "/run/runts ($XDG_RUNTIME_DIR/runts when not root)",
+    description: "root directory for storage of container state (this should be located in " +
+      "tmpfs; $XDG_RUNTIME_DIR/runts when not root)",
+    default: "/run/runts",
   },
   {
     // Accepted because go-runc (containerd) forwards it whenever a CRIU path is configured;
