@@ -1,0 +1,164 @@
+/**
+ * Shared pieces of the `runts run` integration tests (tests/integration/run_*.test.ts,
+ * tty_*.test.ts, walkthrough.test.ts): one container per call with its own --root and
+ * id, and checks that nothing of a container is left on the host afterwards.
+ */
+import {
+  type Bundle,
+  type BundleOptions,
+  makeBundle,
+  type RunResult,
+  runts,
+  tempRoot,
+  uniqueId,
+} from "../helpers.ts";
+import { assert, assertEquals } from "../unit/assert.ts";
+
+export interface ContainerRun extends RunResult {
+  id: string;
+  root: string;
+  bundle: Bundle;
+}
+
+export interface RunInOptions extends BundleOptions {
+  /** Extra `runts run` flags (before the id). */
+  flags?: string[];
+  /** Written to runts' stdin. */
+  stdin?: string;
+  /** Keep the bundle (the caller cleans it up); default: removed after the run. */
+  keepBundle?: boolean;
+  /** Id prefix (the id is made unique). */
+  prefix?: string;
+}
+
+/** Runs one container to completion in a fresh bundle and --root; checks it left nothing. */
+export async function runIn(opts: RunInOptions): Promise<ContainerRun> {
+  const bundle = await makeBundle(opts);
+  const root = await tempRoot();
+  const id = uniqueId(opts.prefix ?? "run");
+  try {
+    const r = await runts(["run", "--bundle", bundle.dir, ...(opts.flags ?? []), id], {
+      root,
+      stdin: opts.stdin,
+    });
+    await assertNothingLeft(root, id, bundle.dir);
+    return { ...r, id, root, bundle };
+  } finally {
+    if (!opts.keepBundle) await bundle.cleanup();
+  }
+}
+
+/** Like runIn, but the container must exit 0; returns its stdout. */
+export async function outputOf(opts: RunInOptions): Promise<string> {
+  const r = await runIn(opts);
+  assertEquals(r.code, 0, `runts run exit status (stderr: ${r.stderr})`);
+  return r.stdout;
+}
+
+/** `sh -c script` as process.args. */
+export function sh(script: string): string[] {
+  return ["sh", "-c", script];
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Cgroup directories of container `id` under runts' default parent, on any hierarchy. */
+export function cgroupDirsOf(id: string): string[] {
+  const found: string[] = [];
+  const candidates = ["/sys/fs/cgroup/runts/" + id];
+  try {
+    for (const e of Deno.readDirSync("/sys/fs/cgroup")) {
+      if (e.isDirectory) candidates.push(`/sys/fs/cgroup/${e.name}/runts/${id}`);
+    }
+  } catch { /* no cgroup fs */ }
+  for (const c of candidates) if (exists(c)) found.push(c);
+  return found;
+}
+
+/** Lines of the host's mountinfo that mention `path`. */
+export function hostMountsUnder(path: string): string[] {
+  return Deno.readTextFileSync("/proc/self/mountinfo").split("\n").filter((l) => l.includes(path));
+}
+
+/** No state dir, no cgroup dirs, no host mounts of the bundle. */
+export async function assertNothingLeft(root: string, id: string, bundleDir: string) {
+  // The init may be reaped a moment after runts exits; cgroup removal is synchronous in
+  // runts, so there is nothing to wait for: check once.
+  await Promise.resolve();
+  assert(!exists(`${root}/${id}`), `state dir ${root}/${id} left behind`);
+  assertEquals(cgroupDirsOf(id), [], "cgroup dirs left behind");
+  assertEquals(hostMountsUnder(bundleDir), [], "host mounts of the bundle left behind");
+}
+
+/** Parsed /proc/self/mountinfo line. */
+export interface MountInfo {
+  root: string;
+  mountpoint: string;
+  options: string[];
+  optional: string[];
+  fstype: string;
+  source: string;
+  superOptions: string[];
+}
+
+export function parseMountinfo(text: string): MountInfo[] {
+  const unescape = (s: string) =>
+    s.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  const out: MountInfo[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const [pre, post] = line.split(" - ");
+    const f = pre.split(" ");
+    const g = (post ?? "").split(" ");
+    out.push({
+      root: unescape(f[3]),
+      mountpoint: unescape(f[4]),
+      options: f[5].split(","),
+      optional: f.slice(6),
+      fstype: g[0],
+      source: g[1],
+      superOptions: (g[2] ?? "").split(","),
+    });
+  }
+  return out;
+}
+
+/** The last (topmost) mount at `mountpoint`, failing when there is none. */
+export function mountAt(mounts: MountInfo[], mountpoint: string): MountInfo {
+  const m = mounts.findLast((x) => x.mountpoint === mountpoint);
+  assert(m, `no mount at ${mountpoint} in:\n${mounts.map((x) => x.mountpoint).join("\n")}`);
+  return m;
+}
+
+/** Kills a detached container's init by pid and removes what runts would have removed. */
+export async function forceCleanup(root: string, id: string, pid?: number): Promise<void> {
+  if (pid === undefined) {
+    try {
+      pid = JSON.parse(await Deno.readTextFile(`${root}/${id}/state.json`)).pid;
+    } catch { /* no state */ }
+  }
+  if (pid && pid > 0) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+  // Wait (bounded) for the cgroup to empty, then remove it.
+  for (const dir of cgroupDirsOf(id)) {
+    for (let i = 0; i < 100; i++) {
+      try {
+        Deno.removeSync(dir);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+  await Deno.remove(`${root}/${id}`, { recursive: true }).catch(() => {});
+}
