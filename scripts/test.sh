@@ -20,19 +20,27 @@ is_root=false
 
 log() { printf '==> %s\n' "$*"; }
 
+# apt_install PKG...: quietly (full output in tests/.work/logs/apt.log, shown on failure);
+# `apt-get update` first when there are no package lists, or when the install fails.
 apt_updated=false
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
+  local aptlog="$repo/tests/.work/logs/apt.log"
+  mkdir -p "${aptlog%/*}"
+  apt_q() { apt-get -q -o Dpkg::Progress-Fancy=0 "$@" >>"$aptlog" 2>&1; }
   if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-    apt-get update -q
+    apt_q update || true
     apt_updated=true
   fi
-  if ! apt-get install -y -q --no-install-recommends "$@"; then
-    [[ "$apt_updated" == true ]] && return 1
-    apt-get update -q
+  if apt_q install -y --no-install-recommends "$@"; then return 0; fi
+  if [[ "$apt_updated" == false ]]; then
+    apt_q update || true
     apt_updated=true
-    apt-get install -y -q --no-install-recommends "$@"
+    if apt_q install -y --no-install-recommends "$@"; then return 0; fi
   fi
+  tail -n 20 "$aptlog" >&2
+  echo "apt-get install $* failed (log: $aptlog)" >&2
+  return 1
 }
 
 # --- 1. Deno -----------------------------------------------------------------------------
