@@ -2,9 +2,10 @@
  * Start-up benchmark (`deno task bench`, as root): one hyperfine run comparing
  * `runts run`, `runc run` and `crun run` of a busybox bundle whose process is /bin/true.
  *
- * Uses $RUNTS_BIN if set, else dist/runts when it exists, else scripts/runts. Installs hyperfine/runc/crun with
- * apt-get when missing. A runtime whose trial run fails (e.g. crun on a cgroup v1/hybrid
- * host) is reported and left out. Results: a table on stdout and docs/bench-latest.md.
+ * Uses $RUNTS_BIN if set, else dist/runts when it exists, else scripts/runts. Installs
+ * hyperfine/runc/crun with apt-get when missing. A runtime whose trial run fails (e.g. crun
+ * on a cgroup v1/hybrid host) is reported and left out. Results: a table on stdout,
+ * docs/bench-latest.md, and the table between the bench marks of README.md.
  */
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -127,6 +128,27 @@ async function versionLine(bin: string): Promise<string> {
   return r.out.split("\n")[0].trim() || `exit ${r.code}`;
 }
 
+const markStart = "<!-- bench:start -->";
+const markEnd = "<!-- bench:end -->";
+
+/** Replaces the text between the bench markers of README.md; false when absent. */
+async function updateReadme(readme: string, table: string, runtsNote: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(readme);
+  } catch {
+    return false;
+  }
+  const a = text.indexOf(markStart);
+  const b = text.indexOf(markEnd);
+  if (a < 0 || b < a) return false;
+  const day = new Date().toISOString().slice(0, 10);
+  const body = `\n\n${table}\n\nMeasured ${day} on ${await hostInfo()}; runts: ${runtsNote}. ` +
+    "Details: [docs/bench-latest.md](docs/bench-latest.md).\n\n";
+  await Deno.writeTextFile(readme, text.slice(0, a + markStart.length) + body + text.slice(b));
+  return true;
+}
+
 async function main(): Promise<number> {
   if (Deno.uid() !== 0) {
     console.error("bench: needs root: sudo deno task bench");
@@ -234,9 +256,11 @@ async function main(): Promise<number> {
     return 1;
   }
   await Deno.writeTextFile(resultsMd, md);
+  const readme = `${repoRoot}/README.md`;
+  const updated = await updateReadme(readme, table, runtsNote);
   // Keep `deno fmt --check` clean (it aligns markdown tables).
-  await sh(Deno.execPath(), ["fmt", "--quiet", resultsMd]);
-  console.log(`bench: wrote ${resultsMd}`);
+  await sh(Deno.execPath(), ["fmt", "--quiet", resultsMd, ...(updated ? [readme] : [])]);
+  console.log(`bench: wrote ${resultsMd}${updated ? " and the table in README.md" : ""}`);
   return 0;
 }
 
