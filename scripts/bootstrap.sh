@@ -91,8 +91,9 @@ runts_bootstrap_main() {
   repo="$(runts_bootstrap_repo)"
   read -r pin <"$repo/scripts/deno-version"
   deno="$(runts_bootstrap_find "$repo" "$pin")"
-  mkdir -p "$repo/.cache/deno"
-  printf '%s\n' "$deno" >"$repo/.cache/deno-path"
+  # Remembering the choice is an optimisation: a read-only checkout still works.
+  mkdir -p "$repo/.cache/deno" 2>/dev/null || true
+  { printf '%s\n' "$deno" >"$repo/.cache/deno-path"; } 2>/dev/null || true
   DENO="$deno"
   DENO_DIR="$repo/.cache/deno"
   export DENO DENO_DIR
