@@ -7,8 +7,10 @@ import {
   type Bundle,
   type BundleOptions,
   makeBundle,
+  run,
   type RunResult,
   runts,
+  runtsPath,
   tempRoot,
   uniqueId,
 } from "../helpers.ts";
@@ -168,4 +170,59 @@ export async function forceCleanup(root: string, id: string, pid?: number): Prom
     }
   }
   await Deno.remove(`${root}/${id}`, { recursive: true }).catch(() => {});
+}
+
+export interface Detached {
+  id: string;
+  root: string;
+  bundle: Bundle;
+  /** Host pid of the container init (from --pid-file). */
+  pid: number;
+  pidFile: string;
+  /** Kills the init, removes state and cgroups (there is no `runts delete` yet), the bundle. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * `runts run -d --pid-file` of a long-running container. runts' stdio goes to files (the
+ * detached container keeps them open: pipes would never reach EOF).
+ */
+export async function runDetached(opts: RunInOptions): Promise<Detached> {
+  const bundle = await makeBundle(opts);
+  const root = await tempRoot();
+  const id = uniqueId(opts.prefix ?? "det");
+  const pidFile = `${bundle.dir}/init.pid`;
+  let pid = 0;
+  const cleanup = async () => {
+    await forceCleanup(root, id, pid || undefined);
+    await bundle.cleanup();
+  };
+  try {
+    await opts.prepare?.(`${bundle.dir}/rootfs`);
+    const out = `${bundle.dir}/runts.out`;
+    const r = await run("sh", [
+      "-c",
+      'out="$1"; shift; exec "$@" >"$out" 2>&1 </dev/null',
+      "sh",
+      out,
+      runtsPath,
+      "--root",
+      root,
+      "run",
+      "-d",
+      "--pid-file",
+      pidFile,
+      "--bundle",
+      bundle.dir,
+      ...(opts.flags ?? []),
+      id,
+    ]);
+    const output = await Deno.readTextFile(out).catch(() => "");
+    if (r.code !== 0) throw new Error(`runts run -d ${id}: exit ${r.code}\n${output}`);
+    pid = parseInt(await Deno.readTextFile(pidFile), 10);
+    return { id, root, bundle, pid, pidFile, cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
 }
