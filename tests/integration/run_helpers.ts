@@ -226,3 +226,77 @@ export async function runDetached(opts: RunInOptions): Promise<Detached> {
     throw e;
   }
 }
+
+export interface TtySession {
+  /** Everything the terminal showed (with the pty's "\r"s). */
+  output: string;
+  /** Exit status of `script` (0 unless the session broke). */
+  code: number;
+  /** `stty -g` of the terminal before and after runts. */
+  before: string;
+  after: string;
+  /** runts' exit status, as the shell around it saw it. */
+  runtsCode: string;
+}
+
+export interface TtyOptions {
+  /** Working directory of runts; the stty snapshots are written there too. */
+  dir: string;
+  /** Arguments of runts. */
+  runtsArgs: string[];
+  /** Typed once `prompt` appeared. */
+  input: string;
+  prompt?: string;
+}
+
+/**
+ * Runs runts in util-linux `script`'s pty (sized 33 rows × 101 columns with stty),
+ * waits for the prompt, types `input`, and collects the output until the session ends.
+ */
+export async function ttySession(o: TtyOptions): Promise<TtySession> {
+  const prompt = o.prompt ?? "/ # ";
+  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const cmd = `cd ${q(o.dir)}; stty rows 33 cols 101; stty -g > .stty-before; ` +
+    `${[runtsPath, ...o.runtsArgs].map(q).join(" ")}; ` +
+    `echo "runts-rc=$?"; stty -g > .stty-after`;
+  const child = new Deno.Command("script", {
+    args: ["-qfec", cmd, "/dev/null"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 60_000);
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.getReader();
+  const dec = new TextDecoder();
+  let output = "";
+  let typed = false;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      output += dec.decode(value, { stream: true });
+      if (!typed && output.includes(prompt)) {
+        typed = true;
+        await writer.write(new TextEncoder().encode(o.input));
+      }
+    }
+    const status = await child.status;
+    await writer.close().catch(() => {});
+    const read = (f: string) => Deno.readTextFile(`${o.dir}/${f}`).then((t) => t.trim(), () => "");
+    return {
+      output,
+      code: status.code,
+      before: await read(".stty-before"),
+      after: await read(".stty-after"),
+      runtsCode: output.match(/runts-rc=(\d+)/)?.[1] ?? "none",
+    };
+  } finally {
+    clearTimeout(timer);
+    await child.stderr.cancel().catch(() => {});
+  }
+}

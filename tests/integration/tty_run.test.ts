@@ -4,73 +4,9 @@
  * Checked from inside: the console is /dev/pts/0, its size is the host terminal's,
  * input is echoed and run; and the host terminal's settings are restored afterwards.
  */
-import { hasCommand, makeBundle, requireRoot, runtsPath, tempRoot, uniqueId } from "../helpers.ts";
+import { hasCommand, makeBundle, requireRoot, tempRoot, uniqueId } from "../helpers.ts";
 import { assert, assertEquals, assertMatch } from "../unit/assert.ts";
-import { assertNothingLeft } from "./run_helpers.ts";
-
-interface TtySession {
-  output: string;
-  code: number;
-  before: string;
-  after: string;
-  runtsCode: string;
-}
-
-/**
- * Runs `runts run` inside `script`'s pty (rows × cols), waits for `prompt`, types
- * `input`, and collects everything until the session ends.
- */
-async function ttySession(
-  bundleDir: string,
-  root: string,
-  id: string,
-  input: string,
-  prompt = "/ # ",
-): Promise<TtySession> {
-  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const cmd = `stty rows 33 cols 101; stty -g > ${q(bundleDir + "/before")}; ` +
-    `${q(runtsPath)} --root ${q(root)} run --bundle ${q(bundleDir)} ${q(id)}; ` +
-    `echo "runts-rc=$?"; stty -g > ${q(bundleDir + "/after")}`;
-  const child = new Deno.Command("script", {
-    args: ["-qfec", cmd, "/dev/null"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, 60_000);
-  const writer = child.stdin.getWriter();
-  const reader = child.stdout.getReader();
-  const dec = new TextDecoder();
-  let output = "";
-  let typed = false;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      output += dec.decode(value, { stream: true });
-      if (!typed && output.includes(prompt)) {
-        typed = true;
-        await writer.write(new TextEncoder().encode(input));
-      }
-    }
-    const status = await child.status;
-    await writer.close().catch(() => {});
-    return {
-      output,
-      code: status.code,
-      before: (await Deno.readTextFile(`${bundleDir}/before`)).trim(),
-      after: (await Deno.readTextFile(`${bundleDir}/after`)).trim(),
-      runtsCode: output.match(/runts-rc=(\d+)/)?.[1] ?? "none",
-    };
-  } finally {
-    clearTimeout(timer);
-    await child.stderr.cancel().catch(() => {});
-  }
-}
+import { assertNothingLeft, type TtySession, ttySession } from "./run_helpers.ts";
 
 const ttyOk = { ignore: !hasCommand("script") || requireRoot().ignore };
 
@@ -82,12 +18,11 @@ async function interactiveShell(): Promise<{ s: TtySession; id: string }> {
   const root = await tempRoot();
   const id = uniqueId("tty");
   try {
-    const s = await ttySession(
-      bundle.dir,
-      root,
-      id,
-      "tty; stty size; echo hello-$((6*7)); ls -l /dev/console | cut -c1; exit 5\n",
-    );
+    const s = await ttySession({
+      dir: bundle.dir,
+      runtsArgs: ["--root", root, "run", "--bundle", bundle.dir, id],
+      input: "tty; stty size; echo hello-$((6*7)); ls -l /dev/console | cut -c1; exit 5\n",
+    });
     await assertNothingLeft(root, id, bundle.dir);
     return { s, id };
   } finally {
