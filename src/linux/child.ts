@@ -18,6 +18,11 @@ export class ChildProgram extends Program {
   rootfd?: Ref;
   private readonly strings = new Map<string, Ref>();
   private howCache = new Map<number, Ref>();
+  /**
+   * linux.rootfsPropagation as mount(2) flags, recorded by the rootfs bind so the
+   * pivot can apply it to the container's final "/".
+   */
+  rootfsPropagation?: number;
   /** Scratch cell reused for short-lived fds. */
   readonly scratch = this.cell();
 

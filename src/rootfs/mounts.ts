@@ -8,7 +8,7 @@ import { AT, MS } from "../linux/constants.ts";
 import { type ChildProgram, TARGET_FD } from "../linux/child.ts";
 import type { Mount } from "../spec/types.ts";
 import { bindAttributes, parseMountOptions, rootfsPropagationFlags } from "./mount_options.ts";
-import { joinPath, normalizeDestination } from "./paths.ts";
+import { cleanPath, joinPath, normalizeDestination } from "./paths.ts";
 
 export interface MountContext {
   /** Real path of the rootfs on the host. */
@@ -34,15 +34,22 @@ function mountAttr(p: ChildProgram, set: number, clear: number) {
 /** Prepare the mount namespace: root propagation and the rootfs bind onto itself. */
 export function emitRootfsBind(p: ChildProgram, ctx: MountContext): void {
   const flags = rootfsPropagationFlags(ctx.rootfsPropagation);
+  // Re-applied after pivot_root only when configured (runc: config.RootPropagation != 0).
+  if (ctx.rootfsPropagation) p.rootfsPropagation = flags;
   p.op(
     "mount",
     [0, p.s("/"), 0, flags, 0],
     "set propagation of / in the container mount namespace",
   );
-  if ((flags & MS.SHARED) !== 0) {
-    // pivot_root refuses a shared parent mount; runc makes the rootfs' parent private.
-    const parent = mountPointOf(ctx.rootfs);
-    p.op("mount", [0, p.s(parent), 0, MS.PRIVATE, 0], `make ${parent} private for pivot_root`);
+  // pivot_root refuses a shared parent mount, and a bind under a shared parent would
+  // propagate to the host: runc makes the rootfs' parent mount private when it is shared.
+  const parent = mountPointOf(ctx.rootfs);
+  if (parentShared(parent.point, parent.shared, flags)) {
+    p.op(
+      "mount",
+      [0, p.s(parent.point), 0, MS.PRIVATE, 0],
+      `make ${parent.point} private for pivot_root`,
+    );
   }
   p.op(
     "mount",
@@ -52,18 +59,32 @@ export function emitRootfsBind(p: ChildProgram, ctx: MountContext): void {
   p.openRootfs(ctx.rootfs);
 }
 
+/** Whether the mount at `point` is shared once `flags` were applied to "/". */
+function parentShared(point: string, sharedOnHost: boolean, flags: number): boolean {
+  const reaches = point === "/" || (flags & MS.REC) !== 0;
+  if (!reaches) return sharedOnHost;
+  if (flags & MS.SHARED) return true;
+  if (flags & (MS.SLAVE | MS.PRIVATE | MS.UNBINDABLE)) return false;
+  return sharedOnHost;
+}
+
 /** Where `path` lives in the mount tree: the longest mount point that prefixes it. */
-function mountPointOf(path: string): string {
-  let best = "/";
+function mountPointOf(path: string): { point: string; shared: boolean } {
+  let best = { point: "/", shared: false };
+  let bestLen = -1;
   for (const line of Deno.readTextFileSync("/proc/self/mountinfo").split("\n")) {
-    const mp = line.split(" ")[4];
+    const fields = line.split(" ");
+    const mp = fields[4];
     if (!mp) continue;
     const point = mp.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
     if (
       (path === point || path.startsWith(point.endsWith("/") ? point : point + "/")) &&
-      point.length > best.length
+      point.length >= bestLen
     ) {
-      best = point;
+      // Later lines are mounts stacked on top: ">=" keeps the topmost.
+      const optional = fields.slice(6, fields.indexOf("-"));
+      best = { point, shared: optional.some((o) => o.startsWith("shared:")) };
+      bestLen = point.length;
     }
   }
   return best;
@@ -73,7 +94,9 @@ function mountPointOf(path: string): string {
 export function emitMounts(p: ChildProgram, mounts: Mount[], ctx: MountContext): void {
   const mounted: string[] = [];
   mounts.forEach((m, i) => {
-    const dest = normalizeDestination(m.destination);
+    // Symlinks in the rootfs are followed as if it were "/" (runc's securejoin): a link
+    // pointing outside can't take the mount out. openat2(RESOLVE_IN_ROOT) guards the rest.
+    const dest = resolveInRootfs(ctx.rootfs, normalizeDestination(m.destination), mounted);
     const where = `mounts[${i}] (${m.destination})`;
     const opts = parseMountOptions(m.options, where);
     const bind = opts.bind || m.type === "bind";
@@ -161,6 +184,43 @@ export function emitMounts(p: ChildProgram, mounts: Mount[], ctx: MountContext):
     }
     mounted.push(dest);
   });
+}
+
+/**
+ * `dest` with the rootfs' symlinks resolved inside the rootfs (absolute targets are
+ * relative to the rootfs, ".." stops at its root). Below an earlier container mount
+ * the host can't see what the container will: the rest is taken as it is.
+ */
+export function resolveInRootfs(rootfs: string, dest: string, mounted: string[] = []): string {
+  const todo = dest.split("/").filter((x) => x !== "" && x !== ".");
+  const done: string[] = [];
+  let links = 0;
+  while (todo.length > 0) {
+    const part = todo.shift()!;
+    if (part === "..") {
+      done.pop();
+      continue;
+    }
+    const cur = "/" + done.join("/");
+    if (mounted.some((m) => m === "/" || cur === m || cur.startsWith(m + "/"))) {
+      return cleanPath([cur, part, ...todo].join("/"));
+    }
+    const hostPath = `${rootfs}${cur === "/" ? "" : cur}/${part}`;
+    let target: string | undefined;
+    try {
+      if (Deno.lstatSync(hostPath).isSymlink) target = Deno.readLinkSync(hostPath);
+    } catch {
+      return cleanPath([cur, part, ...todo].join("/"));
+    }
+    if (target === undefined) {
+      done.push(part);
+      continue;
+    }
+    if (++links > 255) throw new RuntsError(`mount destination ${dest}: too many symlinks`);
+    if (target.startsWith("/")) done.length = 0;
+    todo.unshift(...target.split("/").filter((x) => x !== "" && x !== "."));
+  }
+  return "/" + done.join("/");
 }
 
 /**
