@@ -1,3 +1,7 @@
+import { mark } from "./src/trace.ts";
 import { runMain } from "./src/cli/main.ts";
 
-Deno.exit(await runMain(Deno.args));
+mark("main: modules loaded");
+const code = await runMain(Deno.args);
+mark("main: exit");
+Deno.exit(code);

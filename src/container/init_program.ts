@@ -23,6 +23,7 @@ import {
 } from "../process/credentials.ts";
 import { emitExec, emitFdCleanup, emitSignalReset, emitUmask } from "../process/exec.ts";
 import { emitOomScoreAdj, emitRlimits } from "../process/limits.ts";
+import { emitSeccomp } from "../process/seccomp_ops.ts";
 import type { Spec } from "../spec/types.ts";
 import { ERRNO } from "../linux/errno.ts";
 import { Sync, syncRecord } from "./sync.ts";
@@ -56,6 +57,8 @@ export interface InitProgram {
   program: ChildProgram;
   /** How runts starts the child: clone flags, a pid namespace to enter around clone(). */
   namespaces: NamespacePlan;
+  /** Notes for the user (e.g. seccomp syscall names unknown on this architecture). */
+  warnings: string[];
 }
 
 /** Send a sync record and wait for runts' go-ahead. */
@@ -179,8 +182,14 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   emitSignalReset(p);
   emitFdCleanup(p, o.preserveFds);
   syncAndWait(p, o.syncFd, Sync.READY, "ready to exec");
+  // From here the container outlives runts (create returns; run may be killed).
+  p.op("prctl", [PR.SET_PDEATHSIG, 0, 0, 0, 0], "clear parent-death signal");
 
-  // Stage 4: credentials, then exec.
+  // Stage 4: credentials, then exec. Without no_new_privs, loading a filter needs
+  // CAP_SYS_ADMIN, so it goes before the capabilities are dropped (as runc does).
+  const seccomp = spec.linux?.seccomp;
+  const warnings: string[] = [];
+  if (seccomp && !proc.noNewPrivileges) warnings.push(...emitSeccomp(p, seccomp));
   const lastCap = kernelLastCap();
   emitBoundingSet(p, proc.capabilities, lastCap);
   emitUser(p, {
@@ -192,6 +201,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   emitCapabilities(p, proc.capabilities, lastCap);
   if (proc.noNewPrivileges) p.op("prctl", [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0], "set no_new_privs");
   p.op("chdir", [p.s(proc.cwd)], `chdir to cwd ${proc.cwd}`);
+  if (seccomp && proc.noNewPrivileges) warnings.push(...emitSeccomp(p, seccomp));
   if (o.execFifoFd !== undefined) {
     p.op("write", [o.syncFd, p.bytes(syncRecord(Sync.CREATED)), 16], "report created", {
       expect: 16,
@@ -216,7 +226,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     p.op("write", [o.syncFd, pidRecord, 16], "report the init pid", { expect: 16 });
     p.op("exit_group", [0], "intermediate exit");
   }
-  return { program: p, namespaces: ns };
+  return { program: p, namespaces: ns, warnings };
 }
 
 function byteLength(s: string): number {

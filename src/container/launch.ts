@@ -4,6 +4,7 @@
  * failure record into an error naming the step that failed. On failure every
  * process started here is killed and reaped before the error propagates.
  */
+import { mark } from "../trace.ts";
 import { RuntsError } from "../errors.ts";
 import { CLONE, O, SOCK_SEQPACKET } from "../linux/constants.ts";
 import { errnoName } from "../linux/errno.ts";
@@ -57,6 +58,7 @@ export async function launch(
     throw e;
   }
   const { program, namespaces } = built;
+  mark(`launch: program built (${program.ops.length} ops)`);
   let spawned: SpawnedProgram;
   try {
     spawned = withPidNamespace(
@@ -67,6 +69,7 @@ export async function launch(
     close(childFd);
   }
   const childPid = spawned.pid;
+  mark("launch: cloned");
   let initPid = namespaces.fork ? -1 : childPid;
   let ready = false;
   try {
@@ -78,6 +81,7 @@ export async function launch(
         throw new RuntsError(`container process exited during setup${describeExit(childPid)}`);
       }
       const rec = decodeFailure(data);
+      mark(`launch: message ${SYNC_NAMES[rec.op] ?? rec.op}`);
       if (rec.op < SYNC_BASE) {
         const op = program.ops[rec.op];
         const cause = rec.errno ? errnoName(rec.errno) : `unexpected result ${rec.result}`;

@@ -4,6 +4,7 @@
  * return the container's exit status (128+N when killed by signal N). The container
  * is deleted when it ends unless --keep.
  */
+import { mark } from "../trace.ts";
 import { RuntsError } from "../errors.ts";
 import { close, kill, waitpidAsync, type WaitResult } from "../linux/syscalls.ts";
 import { startTerminalRelay, type TerminalRelay } from "../process/console_relay.ts";
@@ -85,6 +86,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
       bundle: o.bundle,
       root: o.root,
       mode: "run",
+      terminalAllowed: !o.detach || o.consoleSocket !== undefined,
       preserveFds: o.preserveFds,
       listenFds: o.listenFds,
       noPivot: o.noPivot,
@@ -94,25 +96,24 @@ export async function runContainer(o: RunOptions): Promise<number> {
       warn: o.warn,
       onPty: (fd, spec) => {
         if (o.consoleSocket) sendConsole(o.consoleSocket, fd);
-        else if (o.detach) {
-          close(fd);
-          throw new RuntsError("cannot allocate a tty when detached without --console-socket");
-        } else relay = startTerminalRelay(fd, spec.process?.consoleSize);
+        else relay = startTerminalRelay(fd, spec.process?.consoleSize);
       },
     });
     close(c.syncFd);
+    // Other commands (state, kill, exec) must not wait for us while it runs.
+    c.dir.unlock();
     initPid = c.record.pid;
     if (o.pidFile) writePidFile(o.pidFile, initPid);
     for (const n of pendingSignals) kill(initPid, n);
-    if (o.detach) {
-      c.dir.unlock();
-      return 0;
-    }
+    if (o.detach) return 0;
+    mark("run: exec done");
     const result = await reapUntil(initPid);
+    mark("run: init exited");
     if (relay) {
       // Output still in the pty is copied before we go; orphans can't hold it forever.
       await Promise.race([relay.output, new Promise((r) => setTimeout(r, 1000))]);
     }
+    c.dir.lock();
     if (o.keep) {
       c.record.stopped = true;
       c.dir.write(c.record);

@@ -4,6 +4,7 @@
  * Order: id and config checked → state dir claimed → cgroup made → process launched
  * → state written. Any failure undoes every earlier step: nothing is left behind.
  */
+import { mark } from "../trace.ts";
 import { RuntsError } from "../errors.ts";
 import { createCgroupManager, effectiveDeviceRules } from "../cgroups/mod.ts";
 import type { CgroupManager } from "../cgroups/mod.ts";
@@ -35,6 +36,8 @@ export interface SetupOptions {
   noNewKeyring: boolean;
   systemdCgroup: boolean;
   rootless: boolean;
+  /** false when detached without --console-socket: nobody could hold the pty. */
+  terminalAllowed: boolean;
   /** Called with each config warning. */
   warn(message: string): void;
   /** Receives the pty master (terminal: true); must take ownership. */
@@ -53,19 +56,22 @@ export interface SetupContainer {
 const DEFAULT_CGROUP_PARENT = "runts";
 
 export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
+  mark("setup: start");
   validateId(o.id);
   const loaded = loadConfig(o.bundle);
+  mark("setup: config loaded");
   loaded.warnings.forEach((w) => o.warn(w));
   const spec = loaded.spec;
   const rootfs = Deno.realPathSync(loaded.rootfs);
   const bundle = Deno.realPathSync(o.bundle);
-  if (o.mode === "create" || o.mode === "run") {
-    if (spec.process?.terminal && o.mode === "create" && !o.onPty) {
-      throw new RuntsError("cannot allocate a tty without --console-socket when detached");
-    }
+  if (spec.process?.terminal && !o.terminalAllowed) {
+    throw new RuntsError(
+      "cannot allocate a tty without --console-socket when detached (process.terminal is true)",
+    );
   }
   const store = new StateStore(o.root);
   const dir = store.create(o.id);
+  mark("setup: state dir");
   const undo: (() => void)[] = [() => dir.remove()];
   try {
     const cgroup = createCgroupManager({
@@ -78,18 +84,6 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
     });
     undo.push(() => cgroup.destroy());
     cgroup.create();
-    cgroup.apply({
-      ...spec.linux?.resources,
-      devices: effectiveDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices),
-    });
-    let execFifoFd: number | undefined;
-    if (o.mode === "create") {
-      mknod(dir.execFifo, S_IF.FIFO | 0o600);
-      execFifoFd = openat(dir.execFifo, O.PATH | O.CLOEXEC);
-      undo.push(() => close(execFifoFd!));
-    }
-    // Orphans of a container sharing our pid namespace are reparented to us, not init.
-    prctl(PR.SET_CHILD_SUBREAPER, 1);
     const record: ContainerRecord = {
       ociVersion: spec.ociVersion,
       id: o.id,
@@ -102,7 +96,23 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
       cgroup: cgroup.toJSON(),
       spec,
     };
-    const launched = await launch(
+    // Written before anything runs: a runts killed from here on leaves a "creating"
+    // container that `delete --force` can clean up (cgroup included).
+    dir.write(record);
+    cgroup.apply({
+      ...spec.linux?.resources,
+      devices: effectiveDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices),
+    });
+    mark("setup: cgroup");
+    let execFifoFd: number | undefined;
+    if (o.mode === "create") {
+      mknod(dir.execFifo, S_IF.FIFO | 0o600);
+      execFifoFd = openat(dir.execFifo, O.PATH | O.CLOEXEC);
+      undo.push(() => close(execFifoFd!));
+    }
+    // Orphans of a container sharing our pid namespace are reparented to us, not init.
+    prctl(PR.SET_CHILD_SUBREAPER, 1);
+    const init = await launch(
       {
         spec,
         id: o.id,
@@ -135,8 +145,9 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
       },
       o.mode === "run" ? "exec" : "created",
     );
+    mark("setup: launched");
     if (execFifoFd !== undefined) close(execFifoFd);
-    return { record, dir, cgroup, syncFd: launched.syncFd };
+    return { record, dir, cgroup, syncFd: init.syncFd };
   } catch (e) {
     for (const u of undo.reverse()) {
       try {

@@ -1,5 +1,5 @@
 /** Typed wrappers for the syscalls runts itself (the parent) makes. */
-import { cstr, errno, libc, sys, SyscallError } from "./ffi.ts";
+import { cstr, errno, libc, sys, SyscallError, sysRaw } from "./ffi.ts";
 import { SYS } from "./sysno.ts";
 import { AF_UNIX, AT, SCM_RIGHTS, SOCK_CLOEXEC, SOL_SOCKET, TIOCSWINSZ } from "./constants.ts";
 
@@ -31,6 +31,28 @@ export function flock(fd: number, op: number): void {
 
 export function setns(fd: number, nstype: number, what: string): void {
   sys(SYS.setns, [fd, nstype], "setns", what);
+}
+
+/** Read once; returns bytes read (0 at EOF), -1 for EAGAIN. */
+export function readFd(fd: number, buf: Uint8Array): number {
+  const r = sysRaw(SYS.read, [fd, buf, buf.length]);
+  if (r === -11n) return -1;
+  if (r < 0n) throw new SyscallError("read", Number(-r));
+  return Number(r);
+}
+
+/** poll(POLLIN) one fd on this thread; true when readable (or hung up). */
+export function pollIn(fd: number, timeoutMs: number): boolean {
+  const pfd = new Uint8Array(8);
+  const v = new DataView(pfd.buffer);
+  v.setInt32(0, fd, true);
+  v.setInt16(4, 1, /* POLLIN */ true);
+  const ts = new BigInt64Array([
+    BigInt(Math.floor(timeoutMs / 1000)),
+    BigInt((timeoutMs % 1000) * 1e6),
+  ]);
+  const n = sys(SYS.ppoll, [pfd, 1, new Uint8Array(ts.buffer), 0, 0], "ppoll");
+  return n > 0n;
 }
 
 export function kill(pid: number, signal: number): void {

@@ -1,6 +1,7 @@
 /** Syscall numbers used by runts (from the kernel headers), per architecture. */
 const X86_64 = {
   read: 0,
+  ppoll: 271,
   keyctl: 250,
   socket: 41,
   connect: 42,
@@ -65,6 +66,7 @@ const X86_64 = {
 
 const AARCH64: Record<keyof typeof X86_64, number> = {
   read: 63,
+  ppoll: 73,
   keyctl: 219,
   socket: 198,
   connect: 203,

@@ -48,7 +48,6 @@ export const UNSUPPORTED: UnsupportedField[] = [
   { pointer: "/linux/netDevices", reason: "moving network devices is not implemented" },
   { pointer: "/linux/memoryPolicy", reason: "set_mempolicy is not implemented" },
   { pointer: "/linux/resources/rdma", reason: "the rdma cgroup controller is not implemented" },
-  { pointer: "/linux/seccomp", reason: "seccomp filters are not wired in yet" },
   { pointer: "/linux/seccomp/listenerPath", reason: "seccomp user notification" },
   { pointer: "/linux/seccomp/defaultAction", reason: "seccomp user notification", when: isNotify },
   {

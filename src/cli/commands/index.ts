@@ -3,10 +3,22 @@
  * (flags and usage only); their `run` loads the real work with a dynamic `import()`.
  */
 import type { Command } from "../command.ts";
+import { createCommand } from "./create.ts";
+import { deleteCommand } from "./delete.ts";
+import { killCommand } from "./kill.ts";
+import { listCommand } from "./list.ts";
 import { runCommand } from "./run.ts";
+import { startCommand } from "./start.ts";
+import { stateCommand } from "./state.ts";
 import { specCommand } from "./spec.ts";
 
 export const COMMANDS: Command[] = [
+  createCommand,
+  deleteCommand,
+  killCommand,
+  listCommand,
   runCommand,
   specCommand,
+  startCommand,
+  stateCommand,
 ];
