@@ -73,7 +73,16 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   if (!proc?.args?.length) throw new RuntsError("process.args must name the program to run");
   const ns = planNamespaces(spec.linux?.namespaces);
   if (!ns.has("mount")) throw new RuntsError("linux.namespaces: runts needs a mount namespace");
-  const p = new ChildProgram();
+  if (o.preserveFds > 4096) {
+    throw new RuntsError("--preserve-fds: at most 4096 fds can be preserved");
+  }
+  const p = new ChildProgram(o.preserveFds);
+  const sync = p.fd.sync;
+  // Our fds at fixed numbers first: they survive the close of everything else.
+  p.op("dup3", [o.syncFd, sync, O.CLOEXEC], "move the sync socket");
+  if (o.execFifoFd !== undefined) {
+    p.op("dup3", [o.execFifoFd, p.fd.fifo, O.CLOEXEC], "move the exec fifo");
+  }
 
   // Stage 1: namespaces. Die with runts while it is still setting us up.
   p.op("prctl", [PR.SET_PDEATHSIG, 9, 0, 0, 0], "set parent-death signal");
@@ -95,7 +104,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     p.op("setns", [{ load: nsFds[i] }, 0], `join ${j.type} namespace ${j.path}`);
     p.close(nsFds[i], `close ${j.path}`);
   });
-  syncAndWait(p, o.syncFd, Sync.SETUP, "id maps and cgroup");
+  syncAndWait(p, sync, Sync.SETUP, "id maps and cgroup");
   if (ns.newUser) {
     p.op("setresgid", [0, 0, 0], "become root group in the user namespace");
     p.op("setresuid", [0, 0, 0], "become root in the user namespace");
@@ -150,12 +159,12 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     emitDevices(p, spec.linux.devices, ns.has("user"));
   }
   if (o.hooksBeforePivot) {
-    syncAndWait(p, o.syncFd, Sync.HOOKS, "createRuntime and createContainer hooks");
+    syncAndWait(p, sync, Sync.HOOKS, "createRuntime and createContainer hooks");
   }
   emitPivotRoot(p, o.rootfs, o.noPivot);
 
   // Stage 3: the environment inside.
-  if (proc.terminal) emitConsole(p, o.syncFd);
+  if (proc.terminal) emitConsole(p);
   if (spec.hostname !== undefined) {
     p.op(
       "sethostname",
@@ -181,7 +190,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   emitUmask(p, proc.user.umask);
   emitSignalReset(p);
   emitFdCleanup(p, o.preserveFds);
-  syncAndWait(p, o.syncFd, Sync.READY, "ready to exec");
+  syncAndWait(p, sync, Sync.READY, "ready to exec");
   // From here the container outlives runts (create returns; run may be killed).
   p.op("prctl", [PR.SET_PDEATHSIG, 0, 0, 0, 0], "clear parent-death signal");
 
@@ -203,13 +212,13 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   p.op("chdir", [p.s(proc.cwd)], `chdir to cwd ${proc.cwd}`);
   if (seccomp && proc.noNewPrivileges) warnings.push(...emitSeccomp(p, seccomp));
   if (o.execFifoFd !== undefined) {
-    p.op("write", [o.syncFd, p.bytes(syncRecord(Sync.CREATED)), 16], "report created", {
+    p.op("write", [sync, p.bytes(syncRecord(Sync.CREATED)), 16], "report created", {
       expect: 16,
     });
     const fifo = p.cell();
     p.op(
       "openat",
-      [-100, p.s(`/proc/self/fd/${o.execFifoFd}`), O.WRONLY | O.CLOEXEC],
+      [-100, p.s(`/proc/self/fd/${p.fd.fifo}`), O.WRONLY | O.CLOEXEC],
       "wait for start (exec fifo)",
       {
         store: fifo,
@@ -223,7 +232,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   if (intermediate) {
     // The intermediate process: report the init's pid and leave.
     p.bind(intermediate);
-    p.op("write", [o.syncFd, pidRecord, 16], "report the init pid", { expect: 16 });
+    p.op("write", [sync, pidRecord, 16], "report the init pid", { expect: 16 });
     p.op("exit_group", [0], "intermediate exit");
   }
   return { program: p, namespaces: ns, warnings };

@@ -13,6 +13,7 @@ import { type SpawnedProgram, spawnProgram } from "../linux/spawn.ts";
 import {
   close,
   kill,
+  moveFdAbove,
   openat,
   recvWithFds,
   setns,
@@ -20,6 +21,7 @@ import {
   waitpid,
   write,
 } from "../linux/syscalls.ts";
+import { childFds } from "../linux/child.ts";
 import { buildInitProgram, type InitOptions } from "./init_program.ts";
 import { Sync, SYNC_BASE, SYNC_NAMES } from "./sync.ts";
 
@@ -48,7 +50,11 @@ export async function launch(
   hooks: LaunchHooks,
   waitFor: "exec" | "created",
 ): Promise<Launched> {
-  const [parentFd, childFd] = socketpair(SOCK_SEQPACKET);
+  const [parentFd, rawChildFd] = socketpair(SOCK_SEQPACKET);
+  // The child moves its fds to fixed numbers right above the preserved ones; ours
+  // must not already sit there.
+  const fds = childFds(opts.preserveFds);
+  const childFd = moveFdAbove(rawChildFd, fds.pty + 1);
   let built;
   try {
     built = buildInitProgram({ ...opts, syncFd: childFd });
@@ -63,7 +69,7 @@ export async function launch(
   try {
     spawned = withPidNamespace(
       namespaces.parentJoinPid,
-      () => spawnProgram(program, childFd, namespaces.cloneFlags),
+      () => spawnProgram(program, fds.sync, namespaces.cloneFlags),
     );
   } finally {
     close(childFd);

@@ -9,7 +9,8 @@ import { RuntsError } from "../errors.ts";
 import { createCgroupManager, effectiveDeviceRules } from "../cgroups/mod.ts";
 import type { CgroupManager } from "../cgroups/mod.ts";
 import { O } from "../linux/constants.ts";
-import { close, mknod, openat, prctl } from "../linux/syscalls.ts";
+import { close, mknod, moveFdAbove, openat, prctl } from "../linux/syscalls.ts";
+import { childFds } from "../linux/child.ts";
 import { PR, S_IF } from "../linux/constants.ts";
 import { writeIdMaps } from "../process/idmap.ts";
 import { loadConfig } from "../spec/config.ts";
@@ -107,7 +108,11 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
     let execFifoFd: number | undefined;
     if (o.mode === "create") {
       mknod(dir.execFifo, S_IF.FIFO | 0o600);
-      execFifoFd = openat(dir.execFifo, O.PATH | O.CLOEXEC);
+      // Above the numbers the child moves its own fds to (see childFds).
+      execFifoFd = moveFdAbove(
+        openat(dir.execFifo, O.PATH | O.CLOEXEC),
+        childFds(o.preserveFds).pty + 1,
+      );
       undo.push(() => close(execFifoFd!));
     }
     // Orphans of a container sharing our pid namespace are reparented to us, not init.

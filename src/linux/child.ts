@@ -8,12 +8,47 @@ import { ERRNO } from "./errno.ts";
 import { AT, O, RESOLVE } from "./constants.ts";
 import { type Arg, Program, type Ref } from "./program.ts";
 
-/** Fixed fd numbers the child dups resolved targets to, so "/proc/self/fd/N" is a constant. */
-export const TARGET_FD = 1000;
-export const SOURCE_FD = 1001;
-export const PTY_FD = 1002;
+/**
+ * Fd numbers the child uses, fixed when the program is built so that paths like
+ * "/proc/self/fd/N" and SCM_RIGHTS messages can be laid out in advance. They start
+ * right above the preserved fds (3 + preserveFds): everything from `sync` up except
+ * sync and fifo is closed before execve, and those two are close-on-exec.
+ */
+export interface ChildFds {
+  /** The sync socket (also where failures are reported). */
+  sync: number;
+  /** The exec fifo (create). */
+  fifo: number;
+  /** A resolved mount target. */
+  target: number;
+  /** A bind source (the console slave for /dev/console). */
+  source: number;
+  /** The console master while it is sent to runts. */
+  pty: number;
+  /** The first fd the final cleanup closes. */
+  firstTransient: number;
+}
+
+export function childFds(preserveFds: number): ChildFds {
+  const base = 3 + preserveFds;
+  return {
+    sync: base,
+    fifo: base + 1,
+    target: base + 2,
+    source: base + 3,
+    pty: base + 4,
+    firstTransient: base + 2,
+  };
+}
 
 export class ChildProgram extends Program {
+  readonly fd: ChildFds;
+
+  constructor(preserveFds = 0) {
+    super();
+    this.fd = childFds(preserveFds);
+  }
+
   /** Cell holding an O_PATH fd of the rootfs, once `openRootfs` ran. */
   rootfd?: Ref;
   private readonly strings = new Map<string, Ref>();
@@ -107,9 +142,9 @@ export class ChildProgram extends Program {
   /** Resolve `rel` inside the rootfs and dup it to TARGET_FD; returns "/proc/self/fd/N". */
   target(rel: string, what: string): Ref {
     this.openInRoot(rel, this.scratch, what);
-    this.op("dup3", [{ load: this.scratch }, TARGET_FD, O.CLOEXEC], what);
+    this.op("dup3", [{ load: this.scratch }, this.fd.target, O.CLOEXEC], what);
     this.close(this.scratch, what);
-    return this.s(`/proc/self/fd/${TARGET_FD}`);
+    return this.s(`/proc/self/fd/${this.fd.target}`);
   }
 
   close(fd: Ref | number, what: string): void {

@@ -55,6 +55,16 @@ export function pollIn(fd: number, timeoutMs: number): boolean {
   return n > 0n;
 }
 
+/** Move `fd` to the lowest free number >= `min` (close-on-exec); the old number is closed. */
+export function moveFdAbove(fd: number, min: number): number {
+  if (fd >= min) return fd;
+  const moved = Number(
+    sys(SYS.fcntl, [fd, 1030, /* F_DUPFD_CLOEXEC */ min], "fcntl(F_DUPFD_CLOEXEC)"),
+  );
+  close(fd);
+  return moved;
+}
+
 export function kill(pid: number, signal: number): void {
   sys(SYS.kill, [pid, signal], "kill", `pid ${pid}`);
 }

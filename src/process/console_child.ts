@@ -12,10 +12,11 @@ import {
   TIOCSCTTY,
   TIOCSPTLCK,
 } from "../linux/constants.ts";
-import { type ChildProgram, PTY_FD, SOURCE_FD } from "../linux/child.ts";
+import type { ChildProgram } from "../linux/child.ts";
 import { Sync, syncRecord } from "../container/sync.ts";
 
-export function emitConsole(p: ChildProgram, syncFd: number): void {
+export function emitConsole(p: ChildProgram): void {
+  const syncFd = p.fd.sync;
   const master = p.cell();
   const slave = p.cell();
   p.op(
@@ -31,20 +32,20 @@ export function emitConsole(p: ChildProgram, syncFd: number): void {
     store: slave,
   });
   // A fixed fd number, so the SCM_RIGHTS message can be laid out in advance.
-  p.op("dup3", [{ load: master }, PTY_FD, O.CLOEXEC], "dup the console master");
+  p.op("dup3", [{ load: master }, p.fd.pty, O.CLOEXEC], "dup the console master");
   p.op(
     "sendmsg",
-    [syncFd, fdMessage(p, PTY_FD, syncRecord(Sync.PTY)), 0],
+    [syncFd, fdMessage(p, p.fd.pty, syncRecord(Sync.PTY)), 0],
     "send the console pty to runts",
   );
-  p.close(PTY_FD, "close the console master copy");
+  p.close(p.fd.pty, "close the console master copy");
   p.close(master, "close the console master");
   p.op("setsid", [], "start a session for the console");
   p.op("ioctl", [{ load: slave }, TIOCSCTTY, 0], "make the pty the controlling terminal");
   for (const fd of [0, 1, 2]) {
     p.op("dup3", [{ load: slave }, fd, 0], `attach the console to fd ${fd}`);
   }
-  p.op("dup3", [{ load: slave }, SOURCE_FD, O.CLOEXEC], "dup the console slave");
+  p.op("dup3", [{ load: slave }, p.fd.source, O.CLOEXEC], "dup the console slave");
   p.op(
     "openat",
     [-100, p.s("/dev/console"), O.CREAT | O.WRONLY | O.CLOEXEC | O.NOCTTY, 0o600],
@@ -56,7 +57,7 @@ export function emitConsole(p: ChildProgram, syncFd: number): void {
   p.close(p.scratch, "close /dev/console");
   p.op(
     "mount",
-    [p.s(`/proc/self/fd/${SOURCE_FD}`), p.s("/dev/console"), 0, MS.BIND, 0],
+    [p.s(`/proc/self/fd/${p.fd.source}`), p.s("/dev/console"), 0, MS.BIND, 0],
     "bind the console pty on /dev/console",
   );
   p.close(slave, "close the console slave fd");

@@ -4,7 +4,7 @@
  * executable looked up in the container's PATH like runc (exec.LookPath).
  */
 import { ERRNO } from "../linux/errno.ts";
-import { AT, CLOSE_RANGE_CLOEXEC, F_SETFD } from "../linux/constants.ts";
+import { AT, F_SETFD } from "../linux/constants.ts";
 import type { ChildProgram } from "../linux/child.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -18,16 +18,17 @@ export function emitSignalReset(p: ChildProgram): void {
   p.op("rt_sigprocmask", [2, /* SIG_SETMASK */ p.alloc(8), 0, 8], "unblock all signals");
 }
 
-/** Everything from fd 3 + preserveFds up is closed at execve; preserved fds stay open. */
+/**
+ * Only stdio and the preserved fds reach the program: every other fd this clone of
+ * runts holds (Deno's, the state lock's) is closed now, so a created container
+ * holds nothing of runts while it waits; the sync socket and the fifo are
+ * close-on-exec.
+ */
 export function emitFdCleanup(p: ChildProgram, preserveFds: number): void {
   for (let fd = 3; fd < 3 + preserveFds; fd++) {
     p.op("fcntl", [fd, F_SETFD, 0], `keep preserved fd ${fd} open`);
   }
-  p.op(
-    "close_range",
-    [3 + preserveFds, 0xffffffff, CLOSE_RANGE_CLOEXEC],
-    "mark runtime fds close-on-exec",
-  );
+  p.op("close_range", [p.fd.firstTransient, 0xffffffff, 0], "close runtime fds");
 }
 
 export function emitUmask(p: ChildProgram, umask: number | undefined): void {

@@ -4,7 +4,7 @@
  * gets bind mounts of its own cgroup directories. Hybrid hosts also get "unified".
  */
 import { AT, MOUNT_ATTR, MS } from "../linux/constants.ts";
-import { type ChildProgram, TARGET_FD } from "../linux/child.ts";
+import type { ChildProgram } from "../linux/child.ts";
 import { ERRNO } from "../linux/errno.ts";
 import { type CgroupManager, detectCgroupHost } from "../cgroups/mod.ts";
 import type { Mount, Spec } from "../spec/types.ts";
@@ -43,7 +43,7 @@ export function cgroupMountEmitter(cgroup: CgroupManager, spec: Spec): Emitter {
       if (attrs.set || attrs.clear) {
         p.target(sub, `reopen /${sub}`);
         p.op("mount_setattr", [
-          TARGET_FD,
+          p.fd.target,
           p.s(""),
           AT.EMPTY_PATH | AT.RECURSIVE,
           p.u64s([attrs.set, attrs.clear, 0, 0]),
@@ -88,7 +88,7 @@ export function cgroupMountEmitter(cgroup: CgroupManager, spec: Spec): Emitter {
     if (flags & MS.RDONLY) {
       p.target(rel, `reopen ${dest}`);
       p.op("mount_setattr", [
-        TARGET_FD,
+        p.fd.target,
         p.s(""),
         AT.EMPTY_PATH,
         p.u64s([MOUNT_ATTR.RDONLY, 0, 0, 0]),

@@ -5,7 +5,7 @@
  */
 import { RuntsError } from "../errors.ts";
 import { AT, MS } from "../linux/constants.ts";
-import { type ChildProgram, TARGET_FD } from "../linux/child.ts";
+import type { ChildProgram } from "../linux/child.ts";
 import type { Mount } from "../spec/types.ts";
 import { bindAttributes, parseMountOptions, rootfsPropagationFlags } from "./mount_options.ts";
 import { cleanPath, joinPath, normalizeDestination } from "./paths.ts";
@@ -115,7 +115,7 @@ export function emitMounts(p: ChildProgram, mounts: Mount[], ctx: MountContext):
       p.op("mount", [p.s("/sys"), target, 0, MS.BIND | MS.REC, 0], `bind-mount /sys on ${dest}`);
       p.target(rel, `reopen ${dest}`);
       p.op("mount_setattr", [
-        TARGET_FD,
+        p.fd.target,
         p.s(""),
         AT.EMPTY_PATH | AT.RECURSIVE,
         mountAttr(p, bindAttributes(opts.flags).set, 0),
@@ -147,7 +147,7 @@ export function emitMounts(p: ChildProgram, mounts: Mount[], ctx: MountContext):
       if (attrs.set !== 0 || attrs.clear !== 0) {
         p.target(rel, `reopen ${dest}`);
         p.op("mount_setattr", [
-          TARGET_FD,
+          p.fd.target,
           p.s(""),
           AT.EMPTY_PATH,
           mountAttr(p, attrs.set, attrs.clear),
@@ -169,7 +169,7 @@ export function emitMounts(p: ChildProgram, mounts: Mount[], ctx: MountContext):
     if (opts.recursive.set !== 0 || opts.recursive.clear !== 0) {
       p.target(rel, `reopen ${dest}`);
       p.op("mount_setattr", [
-        TARGET_FD,
+        p.fd.target,
         p.s(""),
         AT.EMPTY_PATH | AT.RECURSIVE,
         mountAttr(p, opts.recursive.set, opts.recursive.clear),
