@@ -3,7 +3,8 @@
  * bytes copied both ways between it and the pty master, the window size kept in
  * sync (SIGWINCH), and the host terminal always restored.
  */
-import { errno, libc } from "../linux/ffi.ts";
+import { errno, libc, sys } from "../linux/ffi.ts";
+import { SYS } from "../linux/sysno.ts";
 import { close, setWindowSize } from "../linux/syscalls.ts";
 import type { ConsoleSize } from "../spec/types.ts";
 
@@ -39,9 +40,28 @@ function resize(master: number, fallback?: ConsoleSize): void {
   } catch { /* the terminal went away; nothing to size */ }
 }
 
+const TCGETS = 0x5401;
+const TCSETS = 0x5402;
+const OPOST = 0x1;
+
+function clearOutputProcessing(fd: number): void {
+  const termios = new Uint8Array(60);
+  try {
+    sys(SYS.ioctl, [fd, TCGETS, termios], "ioctl(TCGETS)");
+    const v = new DataView(termios.buffer);
+    v.setUint32(4, v.getUint32(4, true) & ~OPOST, true); // c_oflag
+    sys(SYS.ioctl, [fd, TCSETS, termios], "ioctl(TCSETS)");
+  } catch { /* not a terminal: nothing to change */ }
+}
+
 export function startTerminalRelay(master: number, consoleSize?: ConsoleSize): TerminalRelay {
   const raw = Deno.stdin.isTerminal();
-  if (raw) Deno.stdin.setRaw(true);
+  if (raw) {
+    Deno.stdin.setRaw(true);
+    // setRaw leaves output post-processing on: "\n" → "\r\n" would double the
+    // container's own CRs. cfmakeraw (what runc uses) clears OPOST too.
+    clearOutputProcessing(Deno.stdout.isTerminal() ? 1 : 0);
+  }
   resize(master, consoleSize);
   const onWinch = () => resize(master);
   Deno.addSignalListener("SIGWINCH", onWinch);
