@@ -7,6 +7,7 @@ import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
 import { killCommand } from "./kill.ts";
 import { listCommand } from "./list.ts";
+import { psCommand } from "./ps.ts";
 import { runCommand } from "./run.ts";
 import { startCommand } from "./start.ts";
 import { stateCommand } from "./state.ts";
@@ -17,6 +18,7 @@ export const COMMANDS: Command[] = [
   deleteCommand,
   killCommand,
   listCommand,
+  psCommand,
   runCommand,
   specCommand,
   startCommand,
