@@ -24,12 +24,18 @@ import {
 import { emitExec, emitFdCleanup, emitSignalReset, emitUmask } from "../process/exec.ts";
 import { emitOomScoreAdj, emitRlimits } from "../process/limits.ts";
 import { emitSeccomp } from "../process/seccomp_ops.ts";
-import type { Spec } from "../spec/types.ts";
+import type { Process, Spec } from "../spec/types.ts";
 import { ERRNO } from "../linux/errno.ts";
 import { Sync, syncRecord } from "./sync.ts";
 
 export interface InitOptions {
   spec: Spec;
+  /**
+   * exec: a new process in an existing container. `spec.linux.namespaces` then name
+   * the init's namespaces by path, `process` replaces spec.process, and the rootfs,
+   * hostname, sysctl and path stages are skipped (the container has them).
+   */
+  exec?: { process: Process };
   /** Container id (names the session keyring). */
   id: string;
   /** Join a new session keyring "_ses.<id>" (runc's default; --no-new-keyring skips). */
@@ -69,7 +75,7 @@ function syncAndWait(p: ChildProgram, syncFd: number, code: number, what: string
 
 export function buildInitProgram(o: InitOptions): InitProgram {
   const { spec } = o;
-  const proc = spec.process;
+  const proc = o.exec?.process ?? spec.process;
   if (!proc?.args?.length) throw new RuntsError("process.args must name the program to run");
   const ns = planNamespaces(spec.linux?.namespaces);
   if (!ns.has("mount")) throw new RuntsError("linux.namespaces: runts needs a mount namespace");
@@ -109,7 +115,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     p.op("setresgid", [0, 0, 0], "become root group in the user namespace");
     p.op("setresuid", [0, 0, 0], "become root in the user namespace");
   }
-  if (o.newKeyring) {
+  if (o.newKeyring && !o.exec) {
     // An own session keyring keeps the host's keys out of reach (ENOSYS: no keyrings).
     p.op(
       "keyctl",
@@ -139,52 +145,13 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     );
   }
 
-  // Stage 2: the rootfs. umask 0 so device nodes get exactly their configured modes.
-  p.op("umask", [0], "clear umask for setup");
-  const mctx: MountContext = {
-    rootfs: o.rootfs,
-    bundle: o.bundle,
-    rootfsPropagation: spec.linux?.rootfsPropagation,
-    newUserNs: ns.isNew("user"),
-    newNetNs: ns.isNew("network"),
-    newCgroupNs: ns.isNew("cgroup"),
-    cgroupMount: o.cgroupMount,
-  };
-  emitRootfsBind(p, mctx);
-  emitMounts(p, spec.mounts ?? [], mctx);
-  if (needsDevSetup(spec.mounts)) {
-    emitDevices(p, containerDevices(spec.linux?.devices), ns.has("user"));
-    emitDevLinks(p, fileExists("/proc/kcore"));
-  } else if (spec.linux?.devices?.length) {
-    emitDevices(p, spec.linux.devices, ns.has("user"));
+  if (o.exec) {
+    if (proc.terminal) emitConsole(p, { bindConsole: false });
+  } else {
+    emitContainerSetup(p, o, ns);
+    if (proc.terminal) emitConsole(p, { bindConsole: true });
+    emitContainerEnvironment(p, spec);
   }
-  if (o.hooksBeforePivot) {
-    syncAndWait(p, sync, Sync.HOOKS, "createRuntime and createContainer hooks");
-  }
-  emitPivotRoot(p, o.rootfs, o.noPivot);
-
-  // Stage 3: the environment inside.
-  if (proc.terminal) emitConsole(p);
-  if (spec.hostname !== undefined) {
-    p.op(
-      "sethostname",
-      [p.s(spec.hostname), byteLength(spec.hostname)],
-      `set hostname "${spec.hostname}"`,
-    );
-  }
-  if (spec.domainname !== undefined) {
-    p.op(
-      "setdomainname",
-      [p.s(spec.domainname), byteLength(spec.domainname)],
-      `set domainname "${spec.domainname}"`,
-    );
-  }
-  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
-    p.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value, `set sysctl ${key}=${value}`);
-  }
-  emitReadonlyPaths(p, spec.linux?.readonlyPaths ?? []);
-  emitMaskedPaths(p, spec.linux?.maskedPaths ?? []);
-  if (spec.root?.readonly) emitReadonlyRoot(p);
   emitOomScoreAdj(p, proc.oomScoreAdj);
   emitRlimits(p, proc.rlimits);
   emitUmask(p, proc.user.umask);
@@ -236,6 +203,58 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     p.op("exit_group", [0], "intermediate exit");
   }
   return { program: p, namespaces: ns, warnings };
+}
+
+/** Stage 2: the rootfs, mounts and /dev, then pivot_root. */
+function emitContainerSetup(p: ChildProgram, o: InitOptions, ns: NamespacePlan): void {
+  const { spec } = o;
+  // umask 0 so device nodes get exactly their configured modes.
+  p.op("umask", [0], "clear umask for setup");
+  const mctx: MountContext = {
+    rootfs: o.rootfs,
+    bundle: o.bundle,
+    rootfsPropagation: spec.linux?.rootfsPropagation,
+    newUserNs: ns.isNew("user"),
+    newNetNs: ns.isNew("network"),
+    newCgroupNs: ns.isNew("cgroup"),
+    cgroupMount: o.cgroupMount,
+  };
+  emitRootfsBind(p, mctx);
+  emitMounts(p, spec.mounts ?? [], mctx);
+  if (needsDevSetup(spec.mounts)) {
+    emitDevices(p, containerDevices(spec.linux?.devices), ns.has("user"));
+    emitDevLinks(p, fileExists("/proc/kcore"));
+  } else if (spec.linux?.devices?.length) {
+    emitDevices(p, spec.linux.devices, ns.has("user"));
+  }
+  if (o.hooksBeforePivot) {
+    syncAndWait(p, p.fd.sync, Sync.HOOKS, "createRuntime and createContainer hooks");
+  }
+  emitPivotRoot(p, o.rootfs, o.noPivot);
+}
+
+/** Stage 3: hostname, sysctl, read-only and masked paths, read-only root. */
+function emitContainerEnvironment(p: ChildProgram, spec: Spec): void {
+  if (spec.hostname !== undefined) {
+    p.op(
+      "sethostname",
+      [p.s(spec.hostname), byteLength(spec.hostname)],
+      `set hostname "${spec.hostname}"`,
+    );
+  }
+  if (spec.domainname !== undefined) {
+    p.op(
+      "setdomainname",
+      [p.s(spec.domainname), byteLength(spec.domainname)],
+      `set domainname "${spec.domainname}"`,
+    );
+  }
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
+    p.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value, `set sysctl ${key}=${value}`);
+  }
+  emitReadonlyPaths(p, spec.linux?.readonlyPaths ?? []);
+  emitMaskedPaths(p, spec.linux?.maskedPaths ?? []);
+  if (spec.root?.readonly) emitReadonlyRoot(p);
 }
 
 function byteLength(s: string): number {

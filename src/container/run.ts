@@ -6,7 +6,8 @@
  */
 import { mark } from "../trace.ts";
 import { RuntsError } from "../errors.ts";
-import { close, kill, waitpidAsync, type WaitResult } from "../linux/syscalls.ts";
+import { close } from "../linux/syscalls.ts";
+import { reapUntil, SignalForwarder } from "./foreground.ts";
 import { startTerminalRelay, type TerminalRelay } from "../process/console_relay.ts";
 import { sendConsole } from "../process/console_socket.ts";
 import { setupContainer } from "./setup.ts";
@@ -29,57 +30,10 @@ export interface RunOptions {
   warn(message: string): void;
 }
 
-/** Signals runts passes on to the container init (SIGWINCH resizes the pty instead). */
-const FORWARDED: Deno.Signal[] = [
-  "SIGHUP",
-  "SIGINT",
-  "SIGQUIT",
-  "SIGTERM",
-  "SIGUSR1",
-  "SIGUSR2",
-  "SIGALRM",
-  "SIGCONT",
-  "SIGTSTP",
-  "SIGTTIN",
-  "SIGTTOU",
-  "SIGPROF",
-  "SIGVTALRM",
-  "SIGURG",
-];
-
-const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGUSR1: 10,
-  SIGUSR2: 12,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGCONT: 18,
-  SIGTSTP: 20,
-  SIGTTIN: 21,
-  SIGTTOU: 22,
-  SIGURG: 23,
-  SIGVTALRM: 26,
-  SIGPROF: 27,
-  SIGWINCH: 28,
-};
-
 export async function runContainer(o: RunOptions): Promise<number> {
   if (o.detach && o.keep) throw new RuntsError("--keep cannot be used with --detach");
   let relay: TerminalRelay | undefined;
-  let initPid = 0;
-  const pendingSignals: number[] = [];
-  const forward = (sig: Deno.Signal) => () => {
-    const n = SIGNAL_NUMBERS[sig]!;
-    if (initPid > 0) {
-      try {
-        kill(initPid, n);
-      } catch { /* it is exiting */ }
-    } else pendingSignals.push(n);
-  };
-  const listeners = o.detach ? [] : FORWARDED.map((s) => [s, forward(s)] as const);
-  for (const [s, f] of listeners) Deno.addSignalListener(s, f);
+  const signals = o.detach ? undefined : new SignalForwarder();
   try {
     const c = await setupContainer({
       id: o.id,
@@ -102,9 +56,9 @@ export async function runContainer(o: RunOptions): Promise<number> {
     close(c.syncFd);
     // Other commands (state, kill, exec) must not wait for us while it runs.
     c.dir.unlock();
-    initPid = c.record.pid;
+    const initPid = c.record.pid;
     if (o.pidFile) writePidFile(o.pidFile, initPid);
-    for (const n of pendingSignals) kill(initPid, n);
+    signals?.target(initPid);
     if (o.detach) return 0;
     mark("run: exec done");
     const result = await reapUntil(initPid);
@@ -125,18 +79,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
     return result.exitCode;
   } finally {
     relay?.stop();
-    for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
-  }
-}
-
-/**
- * Wait for the init, reaping any other child on the way: runts is a subreaper, so
- * orphans of a container sharing its pid namespace end up here.
- */
-async function reapUntil(pid: number): Promise<WaitResult> {
-  for (;;) {
-    const r = await waitpidAsync(-1);
-    if (r.pid === pid) return r;
+    signals?.stop();
   }
 }
 

@@ -15,7 +15,7 @@ import {
 import type { ChildProgram } from "../linux/child.ts";
 import { Sync, syncRecord } from "../container/sync.ts";
 
-export function emitConsole(p: ChildProgram): void {
+export function emitConsole(p: ChildProgram, o: { bindConsole: boolean }): void {
   const syncFd = p.fd.sync;
   const master = p.cell();
   const slave = p.cell();
@@ -45,21 +45,21 @@ export function emitConsole(p: ChildProgram): void {
   for (const fd of [0, 1, 2]) {
     p.op("dup3", [{ load: slave }, fd, 0], `attach the console to fd ${fd}`);
   }
-  p.op("dup3", [{ load: slave }, p.fd.source, O.CLOEXEC], "dup the console slave");
-  p.op(
-    "openat",
-    [-100, p.s("/dev/console"), O.CREAT | O.WRONLY | O.CLOEXEC | O.NOCTTY, 0o600],
-    "create /dev/console",
-    {
-      store: p.scratch,
-    },
-  );
-  p.close(p.scratch, "close /dev/console");
-  p.op(
-    "mount",
-    [p.s(`/proc/self/fd/${p.fd.source}`), p.s("/dev/console"), 0, MS.BIND, 0],
-    "bind the console pty on /dev/console",
-  );
+  if (o.bindConsole) {
+    p.op("dup3", [{ load: slave }, p.fd.source, O.CLOEXEC], "dup the console slave");
+    p.op(
+      "openat",
+      [-100, p.s("/dev/console"), O.CREAT | O.WRONLY | O.CLOEXEC | O.NOCTTY, 0o600],
+      "create /dev/console",
+      { store: p.scratch },
+    );
+    p.close(p.scratch, "close /dev/console");
+    p.op(
+      "mount",
+      [p.s(`/proc/self/fd/${p.fd.source}`), p.s("/dev/console"), 0, MS.BIND, 0],
+      "bind the console pty on /dev/console",
+    );
+  }
   p.close(slave, "close the console slave fd");
 }
 

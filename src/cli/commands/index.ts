@@ -5,6 +5,7 @@
 import type { Command } from "../command.ts";
 import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
+import { execCommand } from "./exec.ts";
 import { killCommand } from "./kill.ts";
 import { listCommand } from "./list.ts";
 import { psCommand } from "./ps.ts";
@@ -16,6 +17,7 @@ import { specCommand } from "./spec.ts";
 export const COMMANDS: Command[] = [
   createCommand,
   deleteCommand,
+  execCommand,
   killCommand,
   listCommand,
   psCommand,
