@@ -6,9 +6,15 @@
 import { RuntsError } from "../errors.ts";
 import { StateStore, validateId } from "../state/store.ts";
 import { destroyContainer } from "./destroy.ts";
-import { cgroupOf, containerStatus } from "./status.ts";
+import { cgroupOf, containerStatus, ociState } from "./status.ts";
+import { runPoststop } from "./hooks.ts";
 
-export function deleteContainer(root: string, id: string, force: boolean): number {
+export async function deleteContainer(
+  root: string,
+  id: string,
+  force: boolean,
+  warn: (m: string) => void,
+): Promise<number> {
   validateId(id);
   const store = new StateStore(root);
   let dir;
@@ -31,5 +37,6 @@ export function deleteContainer(root: string, id: string, force: boolean): numbe
   const cgroup = cgroupOf(record);
   if (status === "paused" && cgroup) cgroup.thaw();
   destroyContainer(dir, record, cgroup);
+  await runPoststop(record.spec.hooks, ociState(record, "stopped"), warn);
   return 0;
 }

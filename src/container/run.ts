@@ -12,6 +12,8 @@ import { startTerminalRelay, type TerminalRelay } from "../process/console_relay
 import { sendConsole } from "../process/console_socket.ts";
 import { setupContainer } from "./setup.ts";
 import { destroyContainer } from "./destroy.ts";
+import { hasHooks, runHooks, runPoststop } from "./hooks.ts";
+import { ociState } from "./status.ts";
 
 export interface RunOptions {
   id: string;
@@ -54,6 +56,17 @@ export async function runContainer(o: RunOptions): Promise<number> {
       },
     });
     close(c.syncFd);
+    const spec = c.record.spec;
+    if (hasHooks(spec.hooks, "poststart")) {
+      try {
+        await runHooks(spec.hooks, "poststart", { state: ociState(c.record, "running") });
+      } catch (e) {
+        // runtime.md: a failed poststart stops the container.
+        destroyContainer(c.dir, c.record, c.cgroup);
+        await runPoststop(spec.hooks, ociState(c.record, "stopped"), o.warn);
+        throw e;
+      }
+    }
     // Other commands (state, kill, exec) must not wait for us while it runs.
     c.dir.unlock();
     const initPid = c.record.pid;
@@ -75,6 +88,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
       c.dir.unlock();
     } else {
       destroyContainer(c.dir, c.record, c.cgroup);
+      await runPoststop(spec.hooks, ociState(c.record, "stopped"), o.warn);
     }
     return result.exitCode;
   } finally {

@@ -24,6 +24,8 @@ import {
 } from "../state/store.ts";
 import { cgroupMountEmitter } from "../rootfs/cgroup_mount.ts";
 import { launch } from "./launch.ts";
+import { hasHooks, HookError, runHooks, runPoststop } from "./hooks.ts";
+import { ociState } from "./status.ts";
 
 export interface SetupOptions {
   id: string;
@@ -70,6 +72,17 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
       "cannot allocate a tty without --console-socket when detached (process.terminal is true)",
     );
   }
+  const record: ContainerRecord = {
+    ociVersion: spec.ociVersion,
+    id: o.id,
+    pid: 0,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: Deno.uid() === 0 ? "root" : String(Deno.uid()),
+    annotations: spec.annotations,
+    spec,
+  };
   const store = new StateStore(o.root);
   const dir = store.create(o.id);
   mark("setup: state dir");
@@ -85,18 +98,7 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
     });
     undo.push(() => cgroup.destroy());
     cgroup.create();
-    const record: ContainerRecord = {
-      ociVersion: spec.ociVersion,
-      id: o.id,
-      pid: 0,
-      bundle,
-      rootfs,
-      created: new Date().toISOString(),
-      owner: Deno.uid() === 0 ? "root" : String(Deno.uid()),
-      annotations: spec.annotations,
-      cgroup: cgroup.toJSON(),
-      spec,
-    };
+    record.cgroup = cgroup.toJSON();
     // Written before anything runs: a runts killed from here on leaves a "creating"
     // container that `delete --force` can clean up (cgroup included).
     dir.write(record);
@@ -128,7 +130,7 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
         execFifoFd,
         preserveFds: o.preserveFds,
         noPivot: o.noPivot,
-        hooksBeforePivot: false,
+        hooksBeforePivot: hasHooks(spec.hooks, "prestart", "createRuntime", "createContainer"),
         cgroupMount: cgroupMountEmitter(cgroup, spec),
       },
       {
@@ -142,10 +144,25 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
           if (o.onPty) o.onPty(fd, spec);
           else close(fd);
         },
-        ready(pid) {
+        async beforePivot(pid) {
+          const state = ociState({ ...record, pid }, "creating");
+          await runHooks(spec.hooks, "prestart", { state });
+          await runHooks(spec.hooks, "createRuntime", { state });
+          const container = { pid, namespaces: spec.linux?.namespaces ?? [] };
+          await runHooks(spec.hooks, "createContainer", { state, container });
+        },
+        async ready(pid) {
           record.pid = pid;
           record.pidStartTime = processStartTime(pid);
           dir.write(record);
+          if (o.mode === "run") {
+            // run = create + start: startContainer hooks run before the program does.
+            const container = { pid, namespaces: spec.linux?.namespaces ?? [] };
+            await runHooks(spec.hooks, "startContainer", {
+              state: ociState(record, "created"),
+              container,
+            });
+          }
         },
       },
       o.mode === "run" ? "exec" : "created",
@@ -158,6 +175,9 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
       try {
         u();
       } catch { /* best effort: report the original error */ }
+    }
+    if (e instanceof HookError) {
+      await runPoststop(spec.hooks, ociState(record, "stopped"), o.warn);
     }
     throw e;
   }

@@ -17,6 +17,11 @@ export const deleteCommand: Command = {
   positionals: { min: 1, max: 1, names: ["<container-id>"] },
   async run(ctx) {
     const { deleteContainer } = await import("../../container/delete.ts");
-    return deleteContainer(ctx.global.root, ctx.positionals[0], ctx.flags.bool("force"));
+    return await deleteContainer(
+      ctx.global.root,
+      ctx.positionals[0],
+      ctx.flags.bool("force"),
+      (m) => ctx.log.warn(m),
+    );
   },
 };

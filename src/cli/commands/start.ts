@@ -9,6 +9,6 @@ export const startCommand: Command = {
   positionals: { min: 1, max: 1, names: ["<container-id>"] },
   async run(ctx) {
     const { startContainer } = await import("../../container/start.ts");
-    return startContainer(ctx.global.root, ctx.positionals[0]);
+    return await startContainer(ctx.global.root, ctx.positionals[0], (m) => ctx.log.warn(m));
   },
 };
