@@ -13,11 +13,20 @@ const output = `${repoRoot}/dist/runts`;
 /** Runtime-read files to embed; the schema is imported as a JSON module, so none today. */
 const includes: string[] = [];
 
+/** The binary is compiled from the same bundle scripts/runts runs (dist/runts.js). */
 function compileArgs(): string[] {
-  const args = ["compile", "--config", `${repoRoot}/deno.json`, ...readPermissions()];
+  const args = ["compile", "--no-config", ...readPermissions()];
   for (const path of includes) args.push("--include", path);
-  args.push("--output", output, `${repoRoot}/main.ts`);
+  args.push("--output", output, `${repoRoot}/dist/runts.js`);
   return args;
+}
+
+async function bundle(): Promise<boolean> {
+  const out = await new Deno.Command(`${repoRoot}/scripts/bundle.sh`, {
+    env: { DENO: Deno.execPath() },
+    stdin: "null",
+  }).output();
+  return out.success;
 }
 
 /** `cmd ...args --version` stdout (trimmed), or `exit N: stderr` on failure. */
@@ -35,6 +44,10 @@ async function versionOf(cmd: string, args: string[]): Promise<string> {
 
 async function main(): Promise<number> {
   await Deno.mkdir(`${repoRoot}/dist`, { recursive: true });
+  if (!(await bundle())) {
+    console.error("compile: scripts/bundle.sh failed");
+    return 1;
+  }
   const denort = Deno.env.get("DENORT_BIN");
   console.error(`compile: ${denort ? `DENORT_BIN=${denort}` : "denort will be downloaded"}`);
   const args = compileArgs();
