@@ -4,7 +4,8 @@
  * hybrid and v2 hosts), built from a config or reopened from the state dir.
  */
 import { RuntsError } from "../errors.ts";
-import type { LinuxResources } from "../spec/types.ts";
+import type { LinuxDeviceCgroup, LinuxResources } from "../spec/types.ts";
+import { attachDeviceFilter } from "./devices_v2.ts";
 import { type CgroupHost, detectCgroupHost } from "./detect.ts";
 import { type CgroupFs, errorCode, realCgroupFs } from "./fs.ts";
 import { hierarchyPaths, innerCgroupPath, parseSystemdCgroupsPath } from "./path.ts";
@@ -22,6 +23,9 @@ import type {
 import { planV1Writes } from "./v1.ts";
 import { planV2Writes } from "./v2.ts";
 
+/** Installs the cgroup v2 device filter for `rules` on the cgroup2 directory `dir`. */
+export type DeviceFilterInstaller = (dir: string, rules: LinuxDeviceCgroup[]) => void;
+
 /** How long freeze waits for the kernel to report the cgroup frozen. */
 const FREEZE_TIMEOUT_MS = 5000;
 
@@ -36,6 +40,8 @@ export class FsCgroupManager implements CgroupManager {
     /** controller -> mount point; needed by create() only. */
     private readonly mountpoints: Record<string, string> = {},
     private readonly rootless = false,
+    /** Installs the v2 device filter (eBPF); replaced in unit tests. */
+    private readonly attachDevices: DeviceFilterInstaller = attachDeviceFilter,
   ) {}
 
   /** Distinct directories (comounted controllers share one). */
@@ -122,14 +128,22 @@ export class FsCgroupManager implements CgroupManager {
 
   apply(resources: LinuxResources | undefined): void {
     if (resources === undefined) return;
-    const writes = this.mode === "v2"
-      ? planV2Writes(resources, { dir: this.paths.unified, fs: this.fs })
-      : planV1Writes(resources, {
-        paths: this.v1Paths(),
-        fs: this.fs,
-        hybrid: this.mode === "hybrid",
-      });
-    executeWrites(this.fs, writes);
+    if (this.mode !== "v2") {
+      // Hybrid too: the v1 devices controller governs devices there, as with runc.
+      executeWrites(
+        this.fs,
+        planV1Writes(resources, {
+          paths: this.v1Paths(),
+          fs: this.fs,
+          hybrid: this.mode === "hybrid",
+        }),
+      );
+      return;
+    }
+    executeWrites(this.fs, planV2Writes(resources, { dir: this.paths.unified, fs: this.fs }));
+    if (resources.devices && resources.devices.length > 0) {
+      this.attachDevices(this.paths.unified, resources.devices);
+    }
   }
 
   addProcess(pid: number): void {
@@ -336,7 +350,7 @@ function checkSystemd(cfg: CgroupConfig, fs: CgroupFs): never {
 /** Build the manager for a new container (nothing is created until create()). */
 export function createCgroupManager(
   cfg: CgroupConfig,
-  options: { host?: CgroupHost; fs?: CgroupFs } = {},
+  options: { host?: CgroupHost; fs?: CgroupFs; attachDevices?: DeviceFilterInstaller } = {},
 ): CgroupManager {
   const fs = options.fs ?? realCgroupFs;
   if (cfg.systemd) checkSystemd(cfg, fs);
@@ -348,13 +362,14 @@ export function createCgroupManager(
     fs,
     mountpointsFor(host),
     cfg.rootless,
+    options.attachDevices,
   );
 }
 
 /** Reopen the manager of an existing container from its saved state. */
 export function openCgroupManager(
   saved: SavedCgroup,
-  options: { fs?: CgroupFs } = {},
+  options: { fs?: CgroupFs; attachDevices?: DeviceFilterInstaller } = {},
 ): CgroupManager {
   return new FsCgroupManager(
     saved.mode,
@@ -362,5 +377,6 @@ export function openCgroupManager(
     options.fs ?? realCgroupFs,
     {},
     saved.rootless,
+    options.attachDevices,
   );
 }

@@ -11,7 +11,7 @@ import {
   limitToV2,
   memorySwapToV2,
 } from "./convert.ts";
-import { isAllowAllDeviceList } from "./devices.ts";
+import { deviceFilterProgram } from "./devices_bpf.ts";
 import { hugetlbProblems } from "./hugetlb.ts";
 import { type CgroupWrite, intString, PlanBuilder } from "./plan.ts";
 import { rdmaMaxLine } from "./v1.ts";
@@ -41,11 +41,14 @@ export function planV2Writes(resources: LinuxResources, ctx: V2PlanContext): Cgr
   const add = (file: string, value: string, field: string, extra: Partial<CgroupWrite> = {}) =>
     plan.add({ dir, file, value, field, ...extra });
 
-  if (resources.devices && !isAllowAllDeviceList(resources.devices)) {
-    plan.refuse(
-      `${R}/devices`,
-      "device rules on cgroup v2 need an eBPF device filter, which runts does not implement yet",
-    );
+  if (resources.devices) {
+    // Installed by the manager as an eBPF program (devices_v2.ts), not a file write:
+    // here the rules are only checked, so that a bad one refuses the whole update.
+    try {
+      deviceFilterProgram(resources.devices, `${R}/devices`);
+    } catch (e) {
+      plan.problems.push((e as Error).message);
+    }
   }
 
   const m = resources.memory;

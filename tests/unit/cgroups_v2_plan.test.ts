@@ -99,7 +99,7 @@ Deno.test("v2: unified keys are written verbatim after checks", () => {
   ]);
 });
 
-Deno.test("v2: v1-only fields, missing controllers and device rules are refused by name", () => {
+Deno.test("v2: v1-only fields and missing controllers are refused by name", () => {
   const fs = v2Fs("memory");
   const err = assertThrows(
     () =>
@@ -114,7 +114,6 @@ Deno.test("v2: v1-only fields, missing controllers and device rules are refused 
     UnsupportedResourcesError,
   );
   assertEquals(err.problems, [
-    "/linux/resources/devices: device rules on cgroup v2 need an eBPF device filter, which runts does not implement yet",
     "/linux/resources/memory/kernel: not supported on cgroup v2",
     "/linux/resources/memory/swappiness: not supported on cgroup v2",
     "/linux/resources/memory/disableOOMKiller: not supported on cgroup v2",
@@ -124,7 +123,7 @@ Deno.test("v2: v1-only fields, missing controllers and device rules are refused 
     "/linux/resources/blockIO/leafWeight: not supported on cgroup v2",
     "/linux/resources/network/classID: net_cls is not supported on cgroup v2",
   ]);
-  // Allow-all lists need no filter.
+  // Device rules are no file write (an eBPF program, see cgroups_devices_bpf.test.ts).
   assertEquals(planV2Writes({ devices: [{ allow: true, access: "rwm" }] }, { dir: D, fs }), []);
 });
 
