@@ -67,7 +67,13 @@ export interface SpawnedProgram {
  * handler can run in it) until the program resets them before execve.
  * `cloneFlags` adds namespace flags; failures arrive as records on `reportFd`.
  */
-export function spawnProgram(program: Program, reportFd: number, cloneFlags = 0): SpawnedProgram {
+export function spawnProgram(
+  program: Program,
+  reportFd: number,
+  cloneFlags = 0,
+  /** false only to measure the alternative (docs/design.md): fork-style copy of our memory. */
+  shareMemory = true,
+): SpawnedProgram {
   const entry = stub();
   const size = Math.ceil(program.size / PAGE) * PAGE;
   const mem = mapAnonymous(size);
@@ -87,7 +93,7 @@ export function spawnProgram(program: Program, reportFd: number, cloneFlags = 0)
     sys(SYS.rt_sigprocmask, [0, /* SIG_BLOCK */ u8(allSignals), u8(saved), 8], "rt_sigprocmask");
     let pid: number;
     try {
-      pid = libc().clone(entry, stackTop, cloneFlags | CLONE.VM | SIGCHLD, mem);
+      pid = libc().clone(entry, stackTop, cloneFlags | (shareMemory ? CLONE.VM : 0) | SIGCHLD, mem);
       if (pid < 0) throw new SyscallError("clone", errno());
     } finally {
       sys(SYS.rt_sigprocmask, [2, /* SIG_SETMASK */ u8(saved), 0, 8], "rt_sigprocmask");
