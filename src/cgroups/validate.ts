@@ -5,7 +5,7 @@
  */
 import type { LinuxResources } from "../spec/types.ts";
 import { memorySwapToV2 } from "./convert.ts";
-import { deviceRuleProblems, isAllowAllDeviceList } from "./devices.ts";
+import { deviceRuleProblems } from "./devices.ts";
 import { hugetlbProblems } from "./hugetlb.ts";
 import type { CgroupMode } from "./types.ts";
 
@@ -25,12 +25,15 @@ export function validateResources(resources: LinuxResources, mode: CgroupMode): 
       refuse(`devices/${i}/access`, `a rule for all devices must have access "rwm" on cgroup v1`);
     }
   });
-  if (v2 && resources.devices && !isAllowAllDeviceList(resources.devices)) {
-    refuse(
-      "devices",
-      "device rules on cgroup v2 need an eBPF device filter, which runts does not implement yet",
-    );
-  }
+  (resources.devices ?? []).forEach((rule, i) => {
+    // The v2 eBPF filter compares 32-bit immediates (devices_bpf.ts).
+    for (const key of ["major", "minor"] as const) {
+      const n = rule[key];
+      if (v2 && n !== undefined && n > 0x7fffffff) {
+        refuse(`devices/${i}/${key}`, `must be below 2^31 on cgroup v2, got ${n}`);
+      }
+    }
+  });
 
   const m = resources.memory;
   if (m) {

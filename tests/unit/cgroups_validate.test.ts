@@ -39,17 +39,17 @@ Deno.test("validateResources: value problems name their JSON path", () => {
   );
 });
 
-Deno.test("validateResources: v2 refuses v1-only fields and device rules", () => {
+Deno.test("validateResources: v2 refuses v1-only fields; device rules need 32-bit numbers", () => {
   assertEquals(
     validateResources({
-      devices: [{ allow: false, access: "rwm" }],
+      devices: [{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 2 ** 32 }],
       memory: { swappiness: 10, kernel: 1, swap: 10 },
       cpu: { realtimeRuntime: 1 },
       network: { classID: 1 },
       unified: { "memory.high": "1G", "bad": "x" },
     }, "v2"),
     [
-      "/linux/resources/devices: device rules on cgroup v2 need an eBPF device filter, which runts does not implement yet",
+      "/linux/resources/devices/1/major: must be below 2^31 on cgroup v2, got 4294967296",
       "/linux/resources/memory/swappiness: not supported on cgroup v2",
       "/linux/resources/memory/kernel: not supported on cgroup v2",
       "/linux/resources/memory/swap: unable to set swap limit without memory limit",
