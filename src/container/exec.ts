@@ -164,6 +164,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
         hooksBeforePivot: false,
       },
       {
+        warn: o.warn,
         setup(pid) {
           cgroup?.addProcess(pid);
         },

@@ -26,6 +26,8 @@ import { buildInitProgram, type InitOptions } from "./init_program.ts";
 import { Sync, SYNC_BASE, SYNC_NAMES } from "./sync.ts";
 
 export interface LaunchHooks {
+  /** Notes from building the program (e.g. seccomp names unknown on this arch). */
+  warn?(message: string): void;
   /** Child asked for SETUP: write id maps, put `pid` in the cgroup. */
   setup(pid: number): void;
   /** Mounts are done (before pivot_root): createRuntime / createContainer hooks. */
@@ -64,6 +66,7 @@ export async function launch(
     throw e;
   }
   const { program, namespaces } = built;
+  built.warnings.forEach((w) => hooks.warn?.(w));
   mark(`launch: program built (${program.ops.length} ops)`);
   let spawned: SpawnedProgram;
   try {

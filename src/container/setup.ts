@@ -134,6 +134,7 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
         cgroupMount: cgroupMountEmitter(cgroup, spec),
       },
       {
+        warn: o.warn,
         setup(pid) {
           if (spec.linux?.uidMappings || spec.linux?.gidMappings) {
             writeIdMaps(pid, spec.linux.uidMappings, spec.linux.gidMappings);
