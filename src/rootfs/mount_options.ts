@@ -19,7 +19,7 @@ export interface ParsedMountOptions {
 }
 
 /** [set, clear] pairs for mount(2) flag options, as runc's table. */
-const FLAG_OPTIONS: Record<string, [number, number]> = {
+export const FLAG_OPTIONS: Record<string, [number, number]> = {
   async: [0, MS.SYNCHRONOUS],
   atime: [0, MS.NOATIME],
   bind: [MS.BIND, 0],
@@ -53,7 +53,7 @@ const FLAG_OPTIONS: Record<string, [number, number]> = {
   sync: [MS.SYNCHRONOUS, 0],
 };
 
-const PROPAGATION_OPTIONS: Record<string, number> = {
+export const PROPAGATION_OPTIONS: Record<string, number> = {
   private: MS.PRIVATE,
   rprivate: MS.PRIVATE | MS.REC,
   shared: MS.SHARED,
@@ -65,7 +65,7 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
 };
 
 /** [set, clear] mount_setattr attributes of the recursive options (runtime-spec 1.1+). */
-const RECURSIVE_OPTIONS: Record<string, [number, number]> = {
+export const RECURSIVE_OPTIONS: Record<string, [number, number]> = {
   rro: [MOUNT_ATTR.RDONLY, 0],
   rrw: [0, MOUNT_ATTR.RDONLY],
   rnosuid: [MOUNT_ATTR.NOSUID, 0],

@@ -7,6 +7,7 @@ import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
 import { eventsCommand } from "./events.ts";
 import { execCommand } from "./exec.ts";
+import { featuresCommand } from "./features.ts";
 import { killCommand } from "./kill.ts";
 import { listCommand } from "./list.ts";
 import { pauseCommand } from "./pause.ts";
@@ -23,6 +24,7 @@ export const COMMANDS: Command[] = [
   deleteCommand,
   eventsCommand,
   execCommand,
+  featuresCommand,
   killCommand,
   listCommand,
   pauseCommand,
