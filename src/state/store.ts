@@ -96,6 +96,7 @@ export class StateStore {
     const ids: string[] = [];
     try {
       for (const e of Deno.readDirSync(this.root)) {
+        if (e.name.includes("~")) continue; // being removed (ContainerDir.remove)
         if (e.isDirectory && exists(`${this.root}/${e.name}/state.json`)) ids.push(e.name);
       }
     } catch (e) {
@@ -153,10 +154,25 @@ export class ContainerDir {
     Deno.renameSync(tmp, this.stateFile);
   }
 
-  /** Remove the whole directory (state, fifo, lock). */
+  /**
+   * Remove the whole directory (state, fifo, lock). It is first renamed out of the way
+   * (to a name no id can have): a command waiting for the lock then finds no state,
+   * and none can create a new lock file in it while it is emptied (rmdir: ENOTEMPTY).
+   */
   remove(): void {
+    let target = this.path;
     try {
-      Deno.removeSync(this.path, { recursive: true });
+      const tomb = `${this.path}~deleted-${Deno.pid}`;
+      Deno.renameSync(this.path, tomb);
+      target = tomb;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        this.unlock();
+        return;
+      }
+    }
+    try {
+      Deno.removeSync(target, { recursive: true });
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
