@@ -156,7 +156,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   emitRlimits(p, proc.rlimits);
   emitUmask(p, proc.user.umask);
   emitSignalReset(p);
-  emitFdCleanup(p, o.preserveFds);
+  emitFdCleanup(p, o.preserveFds, o.execFifoFd !== undefined);
   syncAndWait(p, sync, Sync.READY, "ready to exec");
   // From here the container outlives runts (create returns; run may be killed).
   p.op("prctl", [PR.SET_PDEATHSIG, 0, 0, 0, 0], "clear parent-death signal");

@@ -24,11 +24,13 @@ export function emitSignalReset(p: ChildProgram): void {
  * holds nothing of runts while it waits; the sync socket and the fifo are
  * close-on-exec.
  */
-export function emitFdCleanup(p: ChildProgram, preserveFds: number): void {
+export function emitFdCleanup(p: ChildProgram, preserveFds: number, keepFifo: boolean): void {
   for (let fd = 3; fd < 3 + preserveFds; fd++) {
     p.op("fcntl", [fd, F_SETFD, 0], `keep preserved fd ${fd} open`);
   }
-  p.op("close_range", [p.fd.firstTransient, 0xffffffff, 0], "close runtime fds");
+  // Without an exec fifo its slot may hold an inherited fd: close it too.
+  const first = keepFifo ? p.fd.firstTransient : p.fd.fifo;
+  p.op("close_range", [first, 0xffffffff, 0], "close runtime fds");
 }
 
 export function emitUmask(p: ChildProgram, umask: number | undefined): void {
