@@ -4,8 +4,15 @@
  * A shell moved into the cgroup opens devices; denied ones fail with EPERM
  * ("Operation not permitted"). Goes through the manager's v2 apply() path.
  */
-import { assert, assertEquals } from "../unit/assert.ts";
-import { detectCgroupMode, openCgroupManager } from "../../src/cgroups/mod.ts";
+import { assert, assertEquals, assertThrows } from "../unit/assert.ts";
+import {
+  createCgroupManager,
+  detectCgroupHost,
+  detectCgroupMode,
+  effectiveDeviceRules,
+  openCgroupManager,
+  UnsupportedResourcesError,
+} from "../../src/cgroups/mod.ts";
 import { attachedDeviceFilterIds } from "../../src/cgroups/devices_v2.ts";
 import type { LinuxDeviceCgroup } from "../../src/spec/types.ts";
 
@@ -43,6 +50,7 @@ try read-zero 'true < /dev/zero'
 try write-zero 'true > /dev/zero'
 try read-full 'true < /dev/full'
 try mknod-full 'mknod ${tmp}/full c 1 7'
+try read-kmsg 'true < /dev/kmsg'
 `;
   const out = await new Deno.Command("sh", { args: ["-c", script], stderr: "piped" }).output();
   const text = new TextDecoder().decode(out.stdout);
@@ -101,3 +109,74 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "v2 manager as on a pure-v2 host: create, refuse missing controllers, devices, freeze, kill",
+  ignore,
+  async fn() {
+    const real = detectCgroupHost();
+    // This host's cgroup2 tree seen as a pure-v2 host (it has no controllers to enable).
+    const host = { ...real, mode: "v2" as const, v1Controllers: new Map<string, string>() };
+    const parent = `/runts-v2-test-${crypto.randomUUID().slice(0, 8)}`;
+    const tmp = Deno.makeTempDirSync();
+    const m = createCgroupManager({
+      id: "c1",
+      cgroupsPath: `${parent}/c1`,
+      systemd: false,
+      rootless: false,
+    }, { host });
+    const dir = `${host.unifiedMount}${parent}/c1`;
+    try {
+      assertEquals(m.paths, { unified: dir });
+      m.create();
+      assert(Deno.statSync(dir).isDirectory);
+      // No controller may be enabled here: resources needing one are refused by name.
+      const err = assertThrows(() => m.apply({ pids: { limit: 5 } }), UnsupportedResourcesError);
+      assertEquals(err.problems, [
+        `/linux/resources/pids: the pids controller is not enabled for ${dir}`,
+      ]);
+      // runc's default device list, as setup passes it.
+      m.apply({ devices: effectiveDeviceRules([{ allow: false, access: "rwm" }], undefined) });
+      const seen = await probe(dir, tmp);
+      assertEquals(seen["read-null"], "ok");
+      assertEquals(seen["write-zero"], "ok");
+      assertEquals(seen["read-full"], "ok");
+      assertEquals(seen["mknod-full"], "ok", "c *:* m is in runc's defaults");
+      assertEquals(seen["read-kmsg"], "denied", "/dev/kmsg (1:11) is not");
+
+      const shell = new Deno.Command("sh", {
+        args: ["-c", `echo $$ > ${dir}/cgroup.procs; sleep 100 & sleep 100 & wait`],
+      }).spawn();
+      for (let i = 0; i < 200 && m.processes().length < 3; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assertEquals(m.processes().length, 3);
+      m.freeze();
+      assertEquals(m.state(), "frozen");
+      m.thaw();
+      m.killAll(9);
+      assertEquals((await shell.status).signal, "SIGKILL");
+      for (let i = 0; i < 200 && m.processes().length > 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      m.destroy();
+      assert(!exists(dir), "destroyed");
+    } finally {
+      try {
+        Deno.removeSync(dir);
+      } catch { /* destroyed */ }
+      Deno.removeSync(`${host.unifiedMount}${parent}`);
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  },
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
