@@ -13,7 +13,21 @@ import {
   openCgroupManager,
   UnsupportedResourcesError,
 } from "../../src/cgroups/mod.ts";
-import { attachedDeviceFilterIds } from "../../src/cgroups/devices_v2.ts";
+import { attachDeviceFilter, attachedDeviceFilterIds } from "../../src/cgroups/devices_v2.ts";
+import {
+  DEVICE_FILTER_LICENSE,
+  deviceFilterProgram,
+  encodeProgram,
+} from "../../src/cgroups/devices_bpf.ts";
+import {
+  BPF_CGROUP_DEVICE,
+  BPF_F_ALLOW_MULTI,
+  BPF_PROG_TYPE_CGROUP_DEVICE,
+  bpfProgAttach,
+  bpfProgLoad,
+} from "../../src/linux/bpf.ts";
+import { O } from "../../src/linux/constants.ts";
+import { close, openat } from "../../src/linux/syscalls.ts";
 import type { LinuxDeviceCgroup } from "../../src/spec/types.ts";
 
 const host = detectCgroupMode();
@@ -180,3 +194,47 @@ function exists(path: string): boolean {
     return false;
   }
 }
+
+Deno.test({
+  name: "v2 device filter: with several old programs, attach then detach every old one",
+  ignore,
+  async fn() {
+    await withV2Cgroup(async (dir) => {
+      // Two programs attached by someone else (BPF_F_REPLACE cannot swap two for one).
+      const fd = openat(dir, O.RDONLY | O.DIRECTORY | O.CLOEXEC);
+      try {
+        for (let i = 0; i < 2; i++) {
+          const prog = bpfProgLoad(
+            BPF_PROG_TYPE_CGROUP_DEVICE,
+            encodeProgram(deviceFilterProgram([{ allow: true, access: "rwm" }])),
+            DEVICE_FILTER_LICENSE,
+            BPF_CGROUP_DEVICE,
+          );
+          bpfProgAttach(fd, prog, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI);
+          close(prog);
+        }
+      } finally {
+        close(fd);
+      }
+      const old = attachedDeviceFilterIds(dir);
+      assertEquals(old.length, 2);
+      attachDeviceFilter(dir, [{ allow: false, access: "rwm" }, {
+        allow: true,
+        type: "c",
+        major: 1,
+        minor: 3,
+      }]);
+      const now = attachedDeviceFilterIds(dir);
+      assertEquals(now.length, 1);
+      assert(!old.includes(now[0]));
+      const tmp = Deno.makeTempDirSync();
+      try {
+        const seen = await probe(dir, tmp);
+        assertEquals(seen["read-null"], "ok");
+        assertEquals(seen["read-zero"], "denied");
+      } finally {
+        Deno.removeSync(tmp, { recursive: true });
+      }
+    });
+  },
+});
