@@ -17,6 +17,7 @@ import { parseProcess } from "../spec/config.ts";
 import type { Process, Spec } from "../spec/types.ts";
 import { StateStore } from "../state/store.ts";
 import { launch } from "./launch.ts";
+import { compileSeccompFilter } from "../process/seccomp_ops.ts";
 import { reapUntil, SignalForwarder } from "./foreground.ts";
 import { writePidFile } from "./run.ts";
 import { cgroupOf, containerStatus } from "./status.ts";
@@ -155,6 +156,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       {
         spec: execSpec,
         exec: { process },
+        seccomp: await compileSeccompFilter(spec.linux?.seccomp),
         id: o.id,
         newKeyring: false,
         bundle: record.bundle,

@@ -23,9 +23,10 @@ import {
 } from "../process/credentials.ts";
 import { emitExec, emitFdCleanup, emitSignalReset, emitUmask } from "../process/exec.ts";
 import { emitOomScoreAdj, emitRlimits } from "../process/limits.ts";
-import { emitSeccomp } from "../process/seccomp_ops.ts";
+import { emitSeccomp, type SeccompFilter } from "../process/seccomp_ops.ts";
 import type { Process, Spec } from "../spec/types.ts";
 import { ERRNO } from "../linux/errno.ts";
+import { mark } from "../trace.ts";
 import { Sync, syncRecord } from "./sync.ts";
 
 export interface InitOptions {
@@ -55,6 +56,8 @@ export interface InitOptions {
   cgroupMount?: MountContext["cgroupMount"];
   /** Stop before pivot_root so runts can run createRuntime/createContainer hooks. */
   hooksBeforePivot: boolean;
+  /** linux.seccomp, compiled (see compileSeccompFilter). */
+  seccomp?: SeccompFilter;
   /** Skip setgroups (rootless user namespace with setgroups denied). */
   skipSetgroups?: boolean;
 }
@@ -145,10 +148,12 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     );
   }
 
+  mark("build: namespaces");
   if (o.exec) {
     if (proc.terminal) emitConsole(p, { bindConsole: false });
   } else {
     emitContainerSetup(p, o, ns);
+    mark("build: rootfs");
     if (proc.terminal) emitConsole(p, { bindConsole: true });
     emitContainerEnvironment(p, spec);
   }
@@ -163,9 +168,10 @@ export function buildInitProgram(o: InitOptions): InitProgram {
 
   // Stage 4: credentials, then exec. Without no_new_privs, loading a filter needs
   // CAP_SYS_ADMIN, so it goes before the capabilities are dropped (as runc does).
-  const seccomp = spec.linux?.seccomp;
-  const warnings: string[] = [];
-  if (seccomp && !proc.noNewPrivileges) warnings.push(...emitSeccomp(p, seccomp));
+  const seccomp = o.seccomp;
+  const warnings: string[] = seccomp?.warnings ?? [];
+  if (seccomp && !proc.noNewPrivileges) emitSeccomp(p, seccomp);
+  mark("build: environment");
   const lastCap = kernelLastCap();
   emitBoundingSet(p, proc.capabilities, lastCap);
   emitUser(p, {
@@ -177,7 +183,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   emitCapabilities(p, proc.capabilities, lastCap);
   if (proc.noNewPrivileges) p.op("prctl", [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0], "set no_new_privs");
   p.op("chdir", [p.s(proc.cwd)], `chdir to cwd ${proc.cwd}`);
-  if (seccomp && proc.noNewPrivileges) warnings.push(...emitSeccomp(p, seccomp));
+  if (seccomp && proc.noNewPrivileges) emitSeccomp(p, seccomp);
   if (o.execFifoFd !== undefined) {
     p.op("write", [sync, p.bytes(syncRecord(Sync.CREATED)), 16], "report created", {
       expect: 16,
@@ -195,6 +201,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     p.close(fifo, "close the exec fifo");
   }
   emitExec(p, proc.args, [...(proc.env ?? []), ...(o.extraEnv ?? [])]);
+  mark("build: credentials and exec");
 
   if (intermediate) {
     // The intermediate process: report the init's pid and leave.

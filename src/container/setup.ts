@@ -24,6 +24,7 @@ import {
 } from "../state/store.ts";
 import { cgroupMountEmitter } from "../rootfs/cgroup_mount.ts";
 import { launch } from "./launch.ts";
+import { compileSeccompFilter } from "../process/seccomp_ops.ts";
 import { hasHooks, HookError, runHooks, runPoststop } from "./hooks.ts";
 import { ociState } from "./status.ts";
 
@@ -66,6 +67,8 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
   loaded.warnings.forEach((w) => o.warn(w));
   const spec = loaded.spec;
   const rootfs = Deno.realPathSync(loaded.rootfs);
+  // Checked before anything is created: a bad profile leaves nothing behind.
+  const seccomp = await compileSeccompFilter(spec.linux?.seccomp);
   const bundle = Deno.realPathSync(o.bundle);
   if (spec.process?.terminal && !o.terminalAllowed) {
     throw new RuntsError(
@@ -122,6 +125,7 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
     const init = await launch(
       {
         spec,
+        seccomp,
         id: o.id,
         newKeyring: !o.noNewKeyring,
         extraEnv: o.listenFds > 0 ? [`LISTEN_FDS=${o.listenFds}`, "LISTEN_PID=1"] : [],

@@ -4,7 +4,6 @@ import type { ChildProgram } from "../linux/child.ts";
 import type { POSIXRlimit } from "../spec/types.ts";
 import { RLIMIT_RESOURCES } from "../spec/config.ts";
 
-
 export function emitRlimits(p: ChildProgram, rlimits: POSIXRlimit[] = []): void {
   for (const r of rlimits) {
     const resource = RLIMIT_RESOURCES[r.type];
