@@ -10,5 +10,5 @@ export DENO_DIR="${DENO_DIR:-$repo/.cache/deno}"
 mkdir -p "$repo/dist"
 tmp="$repo/dist/.runts.js.$$"
 trap 'rm -f "$tmp"' EXIT
-"$DENO" bundle --quiet --platform deno --config "$repo/deno.json" -o "$tmp" "$repo/main.ts"
+"$DENO" bundle --quiet --minify --platform deno --config "$repo/deno.json" -o "$tmp" "$repo/main.ts"
 mv -f "$tmp" "$repo/dist/runts.js"

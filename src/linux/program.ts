@@ -49,11 +49,11 @@ export interface Op {
   readonly what: string;
 }
 
-const CTL_STORE = 1n << 8n;
-const CTL_STORE32 = 1n << 9n;
-const CTL_EXPECT = 1n << 10n;
-const CTL_JUMP_NONZERO = 1n << 11n;
-const CTL_IGNORE_ANY = 1n << 12n;
+const CTL_STORE = 1 << 8;
+const CTL_STORE32 = 1 << 9;
+const CTL_EXPECT = 1 << 10;
+const CTL_JUMP_NONZERO = 1 << 11;
+const CTL_IGNORE_ANY = 1 << 12;
 
 export class Program {
   readonly ops: Op[] = [];
@@ -75,9 +75,12 @@ export class Program {
     return r;
   }
 
-  /** A NUL-terminated string. */
+  /** A NUL-terminated string (UTF-8). */
   str(s: string): Ref {
-    return this.bytes(new TextEncoder().encode(s + "\0"));
+    const bytes = cString(s);
+    const r = this.alloc(bytes.length);
+    this.chunks.push({ offset: r.ref, bytes });
+    return r;
   }
 
   /** An 8-byte cell (e.g. to receive an fd), optionally initialised. */
@@ -127,63 +130,97 @@ export class Program {
 
   /**
    * Lay the program out for address `base`; `reportFd` receives the failure record.
-   * Returns the bytes to copy to `base`.
+   * Returns the bytes to copy to `base`. (Written as 32-bit halves: BigInt arithmetic
+   * per field was a noticeable part of `run`'s start-up.)
    */
   assemble(base: bigint, reportFd: number): Uint8Array {
     const out = new Uint8Array(this.size);
-    const view = new DataView(out.buffer);
+    const w = new Uint32Array(out.buffer);
     const dataStart = HEADER_SIZE + this.ops.length * OP_SIZE;
-    const addr = (r: Ref) => base + BigInt(dataStart + r.ref);
-    view.setBigUint64(0, BigInt(this.ops.length), true);
-    view.setBigUint64(8, base + BigInt(HEADER_SIZE), true);
-    view.setBigUint64(16, BigInt(reportFd), true);
-    this.ops.forEach((op, i) => {
+    const baseLo = Number(base & 0xffffffffn);
+    const baseHi = Number(base >> 32n);
+    /** Store the 64-bit address base + offset at byte `at`. */
+    const putAddr = (at: number, offset: number) => {
+      const lo = baseLo + offset;
+      w[at >> 2] = lo >>> 0;
+      w[(at >> 2) + 1] = baseHi + Math.floor(lo / 0x100000000);
+    };
+    const putNum = (at: number, x: number | bigint) => {
+      if (typeof x === "bigint") {
+        const u = BigInt.asUintN(64, x);
+        w[at >> 2] = Number(u & 0xffffffffn);
+        w[(at >> 2) + 1] = Number(u >> 32n);
+      } else {
+        w[at >> 2] = x >>> 0;
+        w[(at >> 2) + 1] = Math.floor(x / 0x100000000) >>> 0;
+      }
+    };
+    putNum(0, this.ops.length);
+    putAddr(8, HEADER_SIZE);
+    putNum(16, reportFd);
+    for (let i = 0; i < this.ops.length; i++) {
+      const op = this.ops[i];
       const at = HEADER_SIZE + i * OP_SIZE;
-      let ctl = 0n;
-      op.args.forEach((a, j) => {
-        let value: bigint;
-        if (typeof a === "number" || typeof a === "bigint") value = BigInt(a);
+      let ctlLo = 0;
+      let ctlHi = 0;
+      for (let j = 0; j < op.args.length; j++) {
+        const a = op.args[j];
+        if (typeof a === "number" || typeof a === "bigint") putNum(at + 16 + j * 8, a);
         else if ("load" in a) {
-          value = addr(a.load);
-          ctl |= 1n << BigInt(j);
-        } else value = addr(a);
-        view.setBigUint64(at + 16 + j * 8, BigInt.asUintN(64, value), true);
-      });
+          putAddr(at + 16 + j * 8, dataStart + a.load.ref);
+          ctlLo |= 1 << j;
+        } else putAddr(at + 16 + j * 8, dataStart + a.ref);
+      }
       const o = op.options;
-      let aux = 0n;
+      let aux: number | bigint = 0;
       if (o.store) {
-        ctl |= CTL_STORE;
-        view.setBigUint64(at + 64, addr(o.store), true);
+        ctlLo |= CTL_STORE;
+        putAddr(at + 64, dataStart + o.store.ref);
       } else if (o.store32) {
-        ctl |= CTL_STORE | CTL_STORE32;
-        view.setBigUint64(at + 64, addr(o.store32), true);
+        ctlLo |= CTL_STORE | CTL_STORE32;
+        putAddr(at + 64, dataStart + o.store32.ref);
       }
       if (o.expect !== undefined) {
-        ctl |= CTL_EXPECT;
-        aux = BigInt(o.expect);
+        ctlLo |= CTL_EXPECT;
+        aux = o.expect;
       }
       if (o.jumpIfNonzero) {
-        ctl |= CTL_JUMP_NONZERO;
-        aux = BigInt(boundIndex(o.jumpIfNonzero, op));
+        ctlLo |= CTL_JUMP_NONZERO;
+        aux = boundIndex(o.jumpIfNonzero, op);
       }
-      if (o.ignore === "any") ctl |= CTL_IGNORE_ANY;
-      else if (o.ignore !== undefined) ctl |= BigInt(o.ignore) << 16n;
+      if (o.ignore === "any") ctlLo |= CTL_IGNORE_ANY;
+      else if (o.ignore !== undefined) ctlLo |= (o.ignore & 0xffff) << 16;
       if (o.onErrno) {
-        ctl |= BigInt(o.onErrno.errno) << 32n;
-        aux = BigInt(boundIndex(o.onErrno.to, op));
+        ctlHi |= o.onErrno.errno & 0xffff;
+        aux = boundIndex(o.onErrno.to, op);
       }
-      const exclusive = [o.expect !== undefined, !!o.jumpIfNonzero, !!o.onErrno];
-      if (exclusive.filter(Boolean).length > 1) {
+      const exclusive = (o.expect !== undefined ? 1 : 0) + (o.jumpIfNonzero ? 1 : 0) +
+        (o.onErrno ? 1 : 0);
+      if (exclusive > 1) {
         throw new Error(`${op.what}: expect, jumpIfNonzero and onErrno are exclusive`);
       }
-      view.setBigUint64(at, ctl, true);
-      view.setBigUint64(at + 8, BigInt(op.nr), true);
-      view.setBigUint64(at + 72, BigInt.asUintN(64, aux), true);
-    });
+      w[at >> 2] = ctlLo >>> 0;
+      w[(at >> 2) + 1] = ctlHi;
+      putNum(at + 8, op.nr);
+      putNum(at + 72, aux);
+    }
     for (const c of this.chunks) out.set(c.bytes, dataStart + c.offset);
-    for (const r of this.relocations) view.setBigUint64(dataStart + r.at, addr(r.target), true);
+    for (const r of this.relocations) putAddr(dataStart + r.at, dataStart + r.target.ref);
     return out;
   }
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 + NUL; ASCII (every path and name in practice) without a TextEncoder call. */
+function cString(s: string): Uint8Array {
+  const out = new Uint8Array(s.length + 1);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return encoder.encode(s + "\0");
+    out[i] = c;
+  }
+  return out;
 }
 
 function boundIndex(label: Label, op: Op): number {
