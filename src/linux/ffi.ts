@@ -19,12 +19,6 @@ const symbols = {
     parameters: ["pointer", "pointer", "i32", "pointer"],
     result: "i32",
   },
-  mmap: {
-    parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"],
-    result: "pointer",
-  },
-  mprotect: { parameters: ["pointer", "usize", "i32"], result: "i32" },
-  munmap: { parameters: ["pointer", "usize"], result: "i32" },
   readAsync: {
     name: "read",
     parameters: ["i32", "buffer", "usize"],
@@ -35,12 +29,6 @@ const symbols = {
     name: "write",
     parameters: ["i32", "buffer", "usize"],
     result: "isize",
-    nonblocking: true,
-  },
-  pollAsync: {
-    name: "poll",
-    parameters: ["buffer", "u64", "i32"],
-    result: "i32",
     nonblocking: true,
   },
   wait4Async: {

@@ -17,18 +17,12 @@ const STACK_SIZE = 64 * 1024;
 let stubEntry: Deno.PointerObject | undefined;
 
 function mapAnonymous(size: number): Deno.PointerObject {
-  const p = libc().mmap(
-    null,
-    BigInt(size),
-    PROT_READ | PROT_WRITE,
-    MAP_PRIVATE | MAP_ANONYMOUS,
-    -1,
-    0n,
+  const addr = sys(
+    SYS.mmap,
+    [0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0],
+    "mmap",
   );
-  if (p === null || Deno.UnsafePointer.value(p) === 0xffffffffffffffffn) {
-    throw new SyscallError("mmap", errno());
-  }
-  return p;
+  return Deno.UnsafePointer.create(addr)!;
 }
 
 function hexBytes(hex: string): Uint8Array {
@@ -46,9 +40,7 @@ function stub(): Deno.PointerObject {
   const code = hexBytes(STUB_X86_64_HEX);
   const page = mapAnonymous(PAGE);
   new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(page, code.length)).set(code);
-  if (libc().mprotect(page, BigInt(PAGE), PROT_READ | PROT_EXEC) !== 0) {
-    throw new SyscallError("mprotect", errno());
-  }
+  sys(SYS.mprotect, [page, PAGE, PROT_READ | PROT_EXEC], "mprotect");
   stubEntry = page;
   return page;
 }
@@ -79,8 +71,8 @@ export function spawnProgram(
   const mem = mapAnonymous(size);
   const stack = mapAnonymous(STACK_SIZE);
   const release = () => {
-    libc().munmap(mem, BigInt(size));
-    libc().munmap(stack, BigInt(STACK_SIZE));
+    sys(SYS.munmap, [mem, size], "munmap");
+    sys(SYS.munmap, [stack, STACK_SIZE], "munmap");
   };
   try {
     const bytes = program.assemble(BigInt(Deno.UnsafePointer.value(mem)), reportFd);

@@ -1,6 +1,9 @@
 /** Syscall numbers used by runts (from the kernel headers), per architecture. */
 const X86_64 = {
   read: 0,
+  mmap: 9,
+  mprotect: 10,
+  munmap: 11,
   ppoll: 271,
   keyctl: 250,
   socket: 41,
@@ -66,6 +69,9 @@ const X86_64 = {
 
 const AARCH64: Record<keyof typeof X86_64, number> = {
   read: 63,
+  mmap: 222,
+  mprotect: 226,
+  munmap: 215,
   ppoll: 73,
   keyctl: 219,
   socket: 198,
