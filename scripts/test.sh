@@ -66,7 +66,7 @@ if [[ "$is_root" == true ]]; then
   if mentions '"runc"' && ! command -v runc >/dev/null 2>&1; then need+=(runc); fi
   if mentions '"ip"' && ! command -v ip >/dev/null 2>&1; then need+=(iproute2); fi
   # Commands the tests and scripts/runts use that a minimal Debian may lack.
-  for pair in ps:procps script:bsdutils flock:util-linux unshare:util-linux; do
+  for pair in ps:procps script:bsdutils flock:util-linux unshare:util-linux python3:python3; do
     if ! command -v "${pair%%:*}" >/dev/null 2>&1; then need+=("${pair#*:}"); fi
   done
   if [[ ${#need[@]} -gt 0 ]]; then
