@@ -94,7 +94,9 @@ export async function launch(
       if (rec.op < SYNC_BASE) {
         const op = program.ops[rec.op];
         const cause = rec.errno ? errnoName(rec.errno) : `unexpected result ${rec.result}`;
-        throw new RuntsError(`container setup failed: ${op?.what ?? `step ${rec.op}`}: ${cause}`, {
+        const what = op?.what ?? `step ${rec.op}`;
+        const message = op?.options.complete ? what : `${what}: ${cause}`;
+        throw new RuntsError(`container setup failed: ${message}`, {
           errno: rec.errno || undefined,
         });
       }

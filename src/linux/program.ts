@@ -36,6 +36,8 @@ export interface OpOptions {
   jumpIfNonzero?: Label;
   /** An errno that is not a failure: continue with the next op. */
   ignore?: number | "any";
+  /** The description already states the failure: report it without the errno. */
+  complete?: boolean;
   /** An errno that is not a failure: continue at `onErrno.to`. */
   onErrno?: { errno: number; to: Label };
 }

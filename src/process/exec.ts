@@ -64,6 +64,11 @@ export function emitExec(p: ChildProgram, args: string[], env: string[]): void {
   }
   if (searched) {
     // Reached only when every candidate was missing: fail with ENOENT and say so.
-    p.op("openat", [AT.FDCWD, p.s(""), 0], `exec "${args[0]}": executable file not found in $PATH`);
+    p.op(
+      "openat",
+      [AT.FDCWD, p.s(""), 0],
+      `exec "${args[0]}": executable file not found in $PATH`,
+      { complete: true },
+    );
   }
 }

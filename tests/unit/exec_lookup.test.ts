@@ -44,7 +44,7 @@ Deno.test("emitExec: one execve per candidate ignoring ENOENT, then a not-found 
   assertEquals(p.ops.map((o) => [o.name, o.what, o.options]), [
     ["execve", "exec /usr/bin/top", { ignore: ERRNO.ENOENT }],
     ["execve", "exec /bin/top", { ignore: ERRNO.ENOENT }],
-    ["openat", 'exec "top": executable file not found in $PATH', {}],
+    ["openat", 'exec "top": executable file not found in $PATH', { complete: true }],
   ]);
   const abs = new ChildProgram();
   emitExec(abs, ["/bin/top"], []);
