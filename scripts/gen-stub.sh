@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-assembles src/linux/stub/<arch>.S into the hex string in src/linux/stub/<arch>.ts.
 # Needs GNU as/objcopy (binutils) for the arch; the generated .ts is committed, and
-# tests/unit/stub_test.ts checks it still matches the source when `as` is present.
+# tests/unit/stub.test.ts checks it still matches the source when `as` is present.
 set -euo pipefail
 cd "$(dirname "$0")/../src/linux/stub"
 tmp=$(mktemp -d)

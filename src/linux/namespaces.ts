@@ -64,7 +64,7 @@ const JOIN_ORDER: LinuxNamespaceType[] = [
 export function planNamespaces(namespaces: LinuxNamespace[] = []): NamespacePlan {
   const byType = new Map<LinuxNamespaceType, LinuxNamespace>();
   for (const ns of namespaces) {
-    if (!(ns.type in NAMESPACE_FLAG)) {
+    if (!Object.hasOwn(NAMESPACE_FLAG, ns.type)) {
       throw new RuntsError(`linux.namespaces: unknown type "${ns.type}"`);
     }
     if (byType.has(ns.type)) throw new RuntsError(`linux.namespaces: duplicate type "${ns.type}"`);

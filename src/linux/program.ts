@@ -34,8 +34,8 @@ export interface OpOptions {
   expect?: number | bigint;
   /** If the result is non-zero, continue at this label (fork: parent branch). */
   jumpIfNonzero?: Label;
-  /** An errno that is not a failure: continue with the next op. */
-  ignore?: number | "any";
+  /** Errnos (at most two) that are not a failure: continue with the next op. */
+  ignore?: number | [number, number] | "any";
   /** The description already states the failure: report it without the errno. */
   complete?: boolean;
   /** An errno that is not a failure: continue at `onErrno.to`. */
@@ -191,7 +191,11 @@ export class Program {
         aux = boundIndex(o.jumpIfNonzero, op);
       }
       if (o.ignore === "any") ctlLo |= CTL_IGNORE_ANY;
-      else if (o.ignore !== undefined) ctlLo |= (o.ignore & 0xffff) << 16;
+      else if (typeof o.ignore === "number") ctlLo |= (o.ignore & 0xffff) << 16;
+      else if (o.ignore) {
+        ctlLo |= (o.ignore[0] & 0xffff) << 16;
+        ctlHi |= (o.ignore[1] & 0xffff) << 16;
+      }
       if (o.onErrno) {
         ctlHi |= o.onErrno.errno & 0xffff;
         aux = boundIndex(o.onErrno.to, op);

@@ -86,6 +86,7 @@ export function emitCapabilities(
   p.op("prctl", [PR.CAP_AMBIENT, PR.CAP_AMBIENT_CLEAR_ALL, 0, 0, 0], "clear ambient capabilities", {
     ignore: 22, // EINVAL: kernel without ambient capabilities
   });
+  capMask(caps?.ambient, lastCap, "process.capabilities.ambient"); // refuses unknown names
   for (const name of caps?.ambient ?? []) {
     const n = capabilityNumber(name)!;
     if (n > lastCap) continue;

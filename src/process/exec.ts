@@ -55,12 +55,19 @@ export function emitExec(p: ChildProgram, args: string[], env: string[]): void {
   const candidates = executableCandidates(args[0], env);
   const searched = !args[0].includes("/");
   for (const path of candidates) {
+    // Like exec.LookPath, a candidate that is missing (ENOENT, or ENOTDIR for a PATH
+    // entry that is a file) or not executable (EACCES) is skipped; any other failure
+    // of an existing program (ENOEXEC, ...) is reported.
+    const next = p.label();
     p.op(
       "execve",
       [p.s(path), argv, envp],
       `exec ${path}`,
-      searched ? { ignore: ERRNO.ENOENT } : {},
+      searched
+        ? { ignore: [ERRNO.ENOENT, ERRNO.ENOTDIR], onErrno: { errno: ERRNO.EACCES, to: next } }
+        : {},
     );
+    p.bind(next);
   }
   if (searched) {
     // Reached only when every candidate was missing: fail with ENOENT and say so.

@@ -113,7 +113,10 @@ export function parseMountOptions(options: string[] = [], where = "mount"): Pars
     const r = RECURSIVE_OPTIONS[o];
     if (r) {
       recursive.set = (recursive.set & ~r[1]) | r[0];
-      recursive.clear = (recursive.clear | r[1]) & ~r[0];
+      // The kernel takes the atime bits of attr_clr only all together (else EINVAL),
+      // and a set bit must not be cleared again.
+      const atime = (r[0] | r[1]) & MOUNT_ATTR.ATIME_MASK ? MOUNT_ATTR.ATIME_MASK : 0;
+      recursive.clear = (recursive.clear | r[1] | atime) & ~(r[0] & ~atime);
       continue;
     }
     data.push(o);

@@ -125,14 +125,6 @@ Deno.test("emitCapabilities: capset v3 with low and high words; ambient raises",
 
 Deno.test({
   name: "emitCapabilities: an unknown ambient capability is refused like the other sets",
-  // BUG: emitCapabilities takes ambient names with `capabilityNumber(name)!` instead of
-  // going through capMask: an unknown name gives `undefined`, `undefined > lastCap` is
-  // false, and a prctl op with an `undefined` argument is emitted; the program then
-  // fails to assemble with a TypeError ("Cannot use 'in' operator to search for 'load'")
-  // instead of a RuntsError naming process.capabilities.ambient. Fix: validate ambient with
-  // capMask(caps?.ambient, lastCap, "process.capabilities.ambient") (or throw when
-  // capabilityNumber returns undefined).
-  ignore: true,
   fn: () => {
     assertThrows(
       () => emitCapabilities(new ChildProgram(), { ambient: ["CAP_NOPE"] }, 40),

@@ -38,12 +38,20 @@ Deno.test("executableCandidates: empty PATH entries mean the current directory",
   assertEquals(executableCandidates("p", ["PATH=:/a"]), ["./p", "/a/p"]);
 });
 
-Deno.test("emitExec: one execve per candidate ignoring ENOENT, then a not-found op", () => {
+/** A searched candidate's options: skip it when missing or not executable. */
+function skip(next: number) {
+  return {
+    ignore: [ERRNO.ENOENT, ERRNO.ENOTDIR],
+    onErrno: { errno: ERRNO.EACCES, to: { index: next } },
+  };
+}
+
+Deno.test("emitExec: one execve per candidate skipping missing/unusable ones, then a not-found op", () => {
   const p = new ChildProgram();
   emitExec(p, ["top", "-b"], ["PATH=/usr/bin:/bin", "TERM=dumb"]);
   assertEquals(p.ops.map((o) => [o.name, o.what, o.options]), [
-    ["execve", "exec /usr/bin/top", { ignore: ERRNO.ENOENT }],
-    ["execve", "exec /bin/top", { ignore: ERRNO.ENOENT }],
+    ["execve", "exec /usr/bin/top", skip(1)],
+    ["execve", "exec /bin/top", skip(2)],
     ["openat", 'exec "top": executable file not found in $PATH', { complete: true }],
   ]);
   const abs = new ChildProgram();
@@ -110,15 +118,6 @@ Deno.test("emitExec in a real child: the first existing candidate runs", () => {
 
 Deno.test({
   name: "emitExec in a real child: non-executable files and non-directories are skipped",
-  // BUG: emitExec ignores only ENOENT on each PATH candidate. runc looks the program up
-  // with Go's exec.LookPath, which skips candidates that are not executable regular files
-  // (EACCES: a file without x bits or a directory of that name; ENOTDIR: a PATH entry
-  // that is a file) and runs the first executable one. runts stops at the first such
-  // candidate with "container setup failed: exec <dir>/prog: EACCES". Fix: give the
-  // searched execve ops continue on EACCES and ENOTDIR too (e.g. `ignore: "any"`; the
-  // final not-found op still reports), ideally remembering an EACCES to report it at the
-  // end as Go does. (A host-side check can't work: the paths are inside the container.)
-  ignore: true,
   fn: () => {
     const { a, b, cleanup } = scriptDirs();
     try {

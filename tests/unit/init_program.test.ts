@@ -274,7 +274,12 @@ Deno.test("init: after READY, the bounding set, user, capabilities, cwd and PATH
   // The execve candidates share argv and envp.
   const execs = b.ops.filter((o) => o.name === "execve");
   assertEquals(execs.map((o) => img.argStr(o.args[0])), PATH_DIRS.map((d) => `${d}/sh`));
-  assert(execs.every((o) => o.options.ignore === ERRNO.ENOENT));
+  assert(
+    execs.every((o) =>
+      Array.isArray(o.options.ignore) && o.options.ignore.includes(ERRNO.ENOENT) &&
+      o.options.onErrno?.errno === ERRNO.EACCES
+    ),
+  );
   assertEquals(img.strArray(asRef(execs[0].args[1])), ["sh"]);
   assertEquals(img.strArray(asRef(execs[0].args[2])), [
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

@@ -137,18 +137,6 @@ Deno.test("mount options: recursive (mount_setattr) options", () => {
 
 Deno.test({
   name: "mount options: rnoatime/rstrictatime clear the whole atime field (mount_setattr rule)",
-  // BUG: parseMountOptions computes `clear = (clear | r[1]) & ~r[0]`; for rnoatime
-  // ([NOATIME, ATIME_MASK]) that gives clear = 0x70 & ~0x10 = 0x60, for rstrictatime
-  // 0x70 & ~0x20 = 0x50: a *partial* MOUNT_ATTR__ATIME in attr_clr, which the kernel
-  // rejects with EINVAL (fs/namespace.c build_mount_kattr: "if (attr_clr & __ATIME) and
-  // (attr_clr & __ATIME) != __ATIME → -EINVAL"). runc sets attr_clr |= MOUNT_ATTR__ATIME
-  // whenever an atime value is set. Fix: after the update, `if (recursive.set &
-  // ATIME_MASK || r[1] & ATIME_MASK) recursive.clear |= ATIME_MASK` (don't strip the set
-  // bits from the atime part of clear). "ratime" ([0, NOATIME]) has the same problem
-  // (clear 0x10, also EINVAL; runc shares that one). Verified as root in a private mount
-  // namespace on tmpfs: mount_setattr(set 0x10, clr 0x60) → EINVAL, clr 0x70 → 0,
-  // (set 0, clr 0x10) → EINVAL.
-  ignore: true,
   fn: () => {
     assertEquals(parseMountOptions(["rnoatime"]).recursive, {
       set: MOUNT_ATTR.NOATIME,

@@ -206,11 +206,6 @@ Deno.test("namespaces: refusals (time, duplicates, unknown types)", () => {
 
 Deno.test({
   name: "namespaces: a type named like an Object.prototype property is unknown too",
-  // BUG: planNamespaces checks `ns.type in NAMESPACE_FLAG`, and `in` sees the prototype
-  // chain: "toString", "constructor", "hasOwnProperty"... pass as known types (and are
-  // silently ignored). Fix: `Object.hasOwn(NAMESPACE_FLAG, ns.type)`. The schema of
-  // config.json enumerates the types, so only programmatic callers can hit it today.
-  ignore: true,
   fn: () => {
     for (const type of ["toString", "constructor", "hasOwnProperty"]) {
       assertThrows(

@@ -12,7 +12,7 @@
  * ctl bits: 0-5 arg i is the address of the value; 8 store result at storeAddr;
  *           9 store as 32 bits; 10 fail unless result == aux; 11 if result != 0
  *           jump to op aux; 12 ignore any error; 16-31 one errno to ignore;
- *           32-47 one errno that jumps to op aux.
+ *           32-47 one errno that jumps to op aux; 48-63 a second errno to ignore.
  * On failure it writes the 16-byte record (op index, errno, result) to reportFd
  * and exits with status 1.
  */
@@ -90,6 +90,10 @@ failed:
         mov     r8, rcx
         shr     r8, 16
         and     r8, 0xffff
+        cmp     rdx, r8
+        je      advance
+        mov     r8, rcx
+        shr     r8, 48
         cmp     rdx, r8
         je      advance
         mov     r8, rcx
