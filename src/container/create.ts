@@ -4,23 +4,10 @@
  */
 import { close } from "../linux/syscalls.ts";
 import { sendConsole } from "../process/console_socket.ts";
-import { setupContainer } from "./setup.ts";
+import { type CreateFlags, setupContainer } from "./setup.ts";
 import { writePidFile } from "./run.ts";
 
-export interface CreateOptions {
-  id: string;
-  bundle: string;
-  root: string;
-  pidFile?: string;
-  consoleSocket?: string;
-  preserveFds: number;
-  listenFds: number;
-  noPivot: boolean;
-  noNewKeyring: boolean;
-  systemdCgroup: boolean;
-  rootless: boolean;
-  warn(message: string): void;
-}
+export type CreateOptions = CreateFlags;
 
 export async function createContainer(o: CreateOptions): Promise<number> {
   const c = await setupContainer({

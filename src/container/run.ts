@@ -10,26 +10,14 @@ import { close } from "../linux/syscalls.ts";
 import { reapUntil, SignalForwarder } from "./foreground.ts";
 import { startTerminalRelay, type TerminalRelay } from "../process/console_relay.ts";
 import { sendConsole } from "../process/console_socket.ts";
-import { setupContainer } from "./setup.ts";
+import { type CreateFlags, setupContainer } from "./setup.ts";
 import { destroyContainer } from "./destroy.ts";
 import { hasHooks, runHooks, runPoststop } from "./hooks.ts";
 import { ociState } from "./status.ts";
 
-export interface RunOptions {
-  id: string;
-  bundle: string;
-  root: string;
+export interface RunOptions extends CreateFlags {
   detach: boolean;
-  pidFile?: string;
-  consoleSocket?: string;
-  preserveFds: number;
-  listenFds: number;
-  noPivot: boolean;
-  noNewKeyring: boolean;
   keep: boolean;
-  systemdCgroup: boolean;
-  rootless: boolean;
-  warn(message: string): void;
 }
 
 export async function runContainer(o: RunOptions): Promise<number> {
@@ -38,18 +26,9 @@ export async function runContainer(o: RunOptions): Promise<number> {
   const signals = o.detach ? undefined : new SignalForwarder();
   try {
     const c = await setupContainer({
-      id: o.id,
-      bundle: o.bundle,
-      root: o.root,
+      ...o,
       mode: "run",
       terminalAllowed: !o.detach || o.consoleSocket !== undefined,
-      preserveFds: o.preserveFds,
-      listenFds: o.listenFds,
-      noPivot: o.noPivot,
-      noNewKeyring: o.noNewKeyring,
-      systemdCgroup: o.systemdCgroup,
-      rootless: o.rootless,
-      warn: o.warn,
       onPty: (fd, spec) => {
         if (o.consoleSocket) sendConsole(o.consoleSocket, fd);
         else relay = startTerminalRelay(fd, spec.process?.consoleSize);

@@ -28,11 +28,13 @@ import { compileSeccompFilter } from "../process/seccomp_ops.ts";
 import { hasHooks, HookError, runHooks, runPoststop } from "./hooks.ts";
 import { ociState } from "./status.ts";
 
-export interface SetupOptions {
+/** What `create` and `run` are told on the command line (runc's flags). */
+export interface CreateFlags {
   id: string;
   bundle: string;
   root: string;
-  mode: "run" | "create";
+  pidFile?: string;
+  consoleSocket?: string;
   preserveFds: number;
   /** Socket-activation fds (included in preserveFds): LISTEN_FDS/LISTEN_PID are set. */
   listenFds: number;
@@ -40,10 +42,14 @@ export interface SetupOptions {
   noNewKeyring: boolean;
   systemdCgroup: boolean;
   rootless: boolean;
+  /** Called with each warning (config, seccomp, hooks). */
+  warn(message: string): void;
+}
+
+export interface SetupOptions extends Omit<CreateFlags, "pidFile" | "consoleSocket"> {
+  mode: "run" | "create";
   /** false when detached without --console-socket: nobody could hold the pty. */
   terminalAllowed: boolean;
-  /** Called with each config warning. */
-  warn(message: string): void;
   /** Receives the pty master (terminal: true); must take ownership. */
   onPty?(masterFd: number, spec: Spec): void;
 }
