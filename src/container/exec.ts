@@ -17,6 +17,7 @@ import { parseProcess } from "../spec/config.ts";
 import type { Process, Spec } from "../spec/types.ts";
 import { StateStore } from "../state/store.ts";
 import { launch } from "./launch.ts";
+import { mergeEnv } from "../process/exec.ts";
 import { compileSeccompFilter } from "../process/seccomp_ops.ts";
 import { reapUntil, SignalForwarder } from "./foreground.ts";
 import { writePidFile } from "./run.ts";
@@ -60,7 +61,7 @@ export function execProcess(o: ExecOptions, spec: Spec): Process {
   const base: Process = structuredClone(spec.process ?? { user: { uid: 0, gid: 0 }, cwd: "/" });
   const p: Process = { ...base, args: o.args, terminal: o.tty };
   if (o.cwd) p.cwd = o.cwd;
-  p.env = [...(base.env ?? []), ...o.env];
+  p.env = mergeEnv(base.env ?? [], o.env);
   if (o.user) {
     const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
     if (!m) throw new RuntsError(`exec: --user "${o.user}": expected <uid>[:<gid>]`);

@@ -21,7 +21,7 @@ import {
   emitUser,
   kernelLastCap,
 } from "../process/credentials.ts";
-import { emitExec, emitFdCleanup, emitSignalReset, emitUmask } from "../process/exec.ts";
+import { emitExec, emitFdCleanup, emitSignalReset, emitUmask, mergeEnv } from "../process/exec.ts";
 import { emitOomScoreAdj, emitRlimits } from "../process/limits.ts";
 import { emitSeccomp, type SeccompFilter } from "../process/seccomp_ops.ts";
 import type { Process, Spec } from "../spec/types.ts";
@@ -200,7 +200,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     p.op("write", [{ load: fifo }, p.s("0"), 1], "signal start on the exec fifo", { expect: 1 });
     p.close(fifo, "close the exec fifo");
   }
-  emitExec(p, proc.args, [...(proc.env ?? []), ...(o.extraEnv ?? [])]);
+  emitExec(p, proc.args, mergeEnv(proc.env ?? [], o.extraEnv ?? []));
   mark("build: credentials and exec");
 
   if (intermediate) {

@@ -119,6 +119,11 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
     let execFifoFd: number | undefined;
     if (o.mode === "create") {
       mknod(dir.execFifo, S_IF.FIFO | 0o600);
+      // The init opens it as the container's root: in a user namespace that is the
+      // host id container 0 maps to (runc's createExecFifo does the same).
+      const uid = hostIdOf(0, spec.linux?.uidMappings);
+      const gid = hostIdOf(0, spec.linux?.gidMappings);
+      if (uid !== 0 || gid !== 0) Deno.chownSync(dir.execFifo, uid, gid);
       // Above the numbers the child moves its own fds to (see childFds).
       execFifoFd = moveFdAbove(
         openat(dir.execFifo, O.PATH | O.CLOEXEC),
@@ -192,4 +197,13 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
     }
     throw e;
   }
+}
+
+/** The host id that `id` inside the container maps to (itself without mappings). */
+function hostIdOf(
+  id: number,
+  mappings: { containerID: number; hostID: number; size: number }[] = [],
+): number {
+  const m = mappings.find((m) => id >= m.containerID && id < m.containerID + m.size);
+  return m ? m.hostID + (id - m.containerID) : id;
 }

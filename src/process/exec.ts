@@ -37,6 +37,28 @@ export function emitUmask(p: ChildProgram, umask: number | undefined): void {
   p.op("umask", [umask ?? 0o022], "set umask");
 }
 
+/**
+ * `base` with `extra` applied: a variable set again replaces the earlier value in
+ * place (runc dedups the same way), new ones are appended.
+ */
+export function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = [...base];
+  const index = new Map(out.map((e, i) => [envName(e), i]));
+  for (const e of extra) {
+    const i = index.get(envName(e));
+    if (i === undefined) {
+      index.set(envName(e), out.length);
+      out.push(e);
+    } else out[i] = e;
+  }
+  return out;
+}
+
+function envName(entry: string): string {
+  const i = entry.indexOf("=");
+  return i < 0 ? entry : entry.slice(0, i);
+}
+
 /** PATH of the container environment, as the lookup uses it. */
 function pathOf(env: string[]): string {
   const e = env.findLast((v) => v.startsWith("PATH="));
