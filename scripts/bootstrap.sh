@@ -68,6 +68,11 @@ runts_bootstrap_find() {
   fi
   echo "bootstrap: installing deno@$pin from the npm registry into $repo/.deno" >&2
   mkdir -p "$repo/.deno"
+  # npm trusts only its bundled CAs; a host whose registry access needs the system's
+  # CA store (as on these machines) works when Node is pointed at it.
+  if [[ -z "${NODE_EXTRA_CA_CERTS:-}" && -r /etc/ssl/certs/ca-certificates.crt ]]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
   if ! npm install --prefix "$repo/.deno" --no-save --no-audit --no-fund --ignore-scripts \
     --loglevel=error "deno@$pin" >&2; then
     echo "bootstrap: npm install deno@$pin failed" >&2
