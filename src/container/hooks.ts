@@ -5,7 +5,9 @@
  * the init's /proc/<pid>/ns).
  */
 import { RuntsError } from "../errors.ts";
-import { inNamespacesOf } from "../linux/nsenter.ts";
+import { libc } from "../linux/ffi.ts";
+import { close, kill, waitpidAsync, write } from "../linux/syscalls.ts";
+import { spawnCommand } from "../process/spawn_command.ts";
 import type { Hook, Hooks, LinuxNamespace } from "../spec/types.ts";
 
 export type HookPhase = keyof Hooks;
@@ -48,53 +50,76 @@ async function runHook(
   stdin: Uint8Array,
   ctx: HookContext,
 ): Promise<void> {
-  const command = new Deno.Command(hook.path, {
-    // Deno sets argv[0] to the path; args[0] of the hook is its conventional name.
-    args: (hook.args ?? []).slice(1),
-    env: Object.fromEntries((hook.env ?? []).map((e) => {
-      const i = e.indexOf("=");
-      return i < 0 ? [e, ""] : [e.slice(0, i), e.slice(i + 1)];
-    })),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  });
-  let child: Deno.ChildProcess;
+  let child;
   try {
-    child = ctx.container
-      ? inNamespacesOf(
-        ctx.container.pid,
-        ctx.container.namespaces.map((n) => n.type),
-        () => command.spawn(),
-      )
-      : command.spawn();
+    child = spawnCommand({
+      path: hook.path,
+      // args follow execv: args[0] is the hook's argv[0] (runc: exec.Cmd{Path, Args}).
+      args: hook.args?.length ? hook.args : [hook.path],
+      env: hook.env ?? [],
+      namespacesOf: ctx.container && {
+        pid: ctx.container.pid,
+        types: ctx.container.namespaces.map((n) => n.type),
+      },
+    });
   } catch (e) {
     throw new HookError(`${label}: cannot start: ${(e as Error).message}`);
   }
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  try {
+    writeAll(child.stdin, stdin);
+  } catch { /* a hook may exit without reading its stdin */ }
+  close(child.stdin);
   let timedOut = false;
+  // The hook leads its own session: a timeout kills it and everything it started.
   const timer = hook.timeout && hook.timeout > 0
     ? setTimeout(() => {
       timedOut = true;
       try {
-        child.kill("SIGKILL");
-      } catch { /* exited */ }
+        kill(-child.pid, 9);
+      } catch { /* already gone */ }
     }, hook.timeout * 1000)
     : undefined;
+  let result;
   try {
-    const writer = child.stdin.getWriter();
-    await writer.write(stdin).catch(() => {}); // a hook may not read its stdin
-    await writer.close().catch(() => {});
-    const out = await child.output();
-    if (timedOut) throw new HookError(`${label}: timed out after ${hook.timeout}s`);
-    if (!out.success) {
-      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" ");
-      const why = out.signal ? `killed by ${out.signal}` : `exit status ${out.code}`;
-      throw new HookError(`${label} failed: ${why}${err ? `: ${err}` : ""}`);
-    }
+    result = await waitpidAsync(child.pid);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
+  // Output still buffered is read; a descendant keeping the pipes open can't hold us.
+  const grace = new Promise<string>((r) => setTimeout(() => r(""), 200));
+  const err = await Promise.race([stderr, grace]);
+  await Promise.race([stdout, grace]);
+  if (timedOut) throw new HookError(`${label}: timed out after ${hook.timeout}s`);
+  if (result.exitCode !== 0) {
+    const tail = err.trim().split("\n").slice(-3).join(" ");
+    const why = result.signal
+      ? `killed by signal ${result.signal}`
+      : `exit status ${result.exitCode}`;
+    throw new HookError(`${label} failed: ${why}${tail ? `: ${tail}` : ""}`);
+  }
+}
+
+/** Read `fd` to EOF on a helper thread, then close it. */
+async function collect(fd: number): Promise<string> {
+  const chunks: string[] = [];
+  const buf = new Uint8Array(4096);
+  const dec = new TextDecoder();
+  try {
+    for (;;) {
+      const n = Number(await libc().readAsync(fd, buf, BigInt(buf.length)));
+      if (n <= 0) break;
+      chunks.push(dec.decode(buf.subarray(0, n), { stream: true }));
+    }
+  } finally {
+    close(fd);
+  }
+  return chunks.join("");
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length;) off += write(fd, data.subarray(off));
 }
 
 /** poststop: failures are only warnings (runtime.md step 13). */

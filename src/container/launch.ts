@@ -6,7 +6,7 @@
  */
 import { mark } from "../trace.ts";
 import { RuntsError } from "../errors.ts";
-import { CLONE, O, SOCK_SEQPACKET } from "../linux/constants.ts";
+import { SOCK_SEQPACKET } from "../linux/constants.ts";
 import { errnoName } from "../linux/errno.ts";
 import { decodeFailure } from "../linux/program.ts";
 import { type SpawnedProgram, spawnProgram } from "../linux/spawn.ts";
@@ -14,14 +14,13 @@ import {
   close,
   kill,
   moveFdAbove,
-  openat,
   recvWithFds,
-  setns,
   socketpair,
   waitpid,
   write,
 } from "../linux/syscalls.ts";
 import { childFds } from "../linux/child.ts";
+import { withPidNamespace } from "../linux/nsenter.ts";
 import { buildInitProgram, type InitOptions } from "./init_program.ts";
 import { Sync, SYNC_BASE, SYNC_NAMES } from "./sync.ts";
 
@@ -150,30 +149,6 @@ export async function launch(
     close(parentFd);
     spawned.release();
     throw e;
-  }
-}
-
-/**
- * Run `fn` with this thread's pid namespace for children set to the one at `path`
- * (a joined pid namespace applies to children only), then switch back.
- */
-function withPidNamespace<T>(path: string | undefined, fn: () => T): T {
-  if (!path) return fn();
-  const own = openat("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
-  try {
-    const target = openat(path, O.RDONLY | O.CLOEXEC);
-    try {
-      setns(target, CLONE.NEWPID, `pid namespace ${path}`);
-    } finally {
-      close(target);
-    }
-    try {
-      return fn();
-    } finally {
-      setns(own, CLONE.NEWPID, "own pid namespace");
-    }
-  } finally {
-    close(own);
   }
 }
 

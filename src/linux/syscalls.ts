@@ -1,11 +1,20 @@
 /** Typed wrappers for the syscalls runts itself (the parent) makes. */
 import { cstr, errno, libc, sys, SyscallError, sysRaw } from "./ffi.ts";
 import { SYS } from "./sysno.ts";
+
+const O_CLOEXEC_FLAG = 0o2000000;
 import { AF_UNIX, AT, SCM_RIGHTS, SOCK_CLOEXEC, SOL_SOCKET, TIOCSWINSZ } from "./constants.ts";
 
 export function socketpair(type: number): [number, number] {
   const fds = new Int32Array(2);
   sys(SYS.socketpair, [AF_UNIX, type | SOCK_CLOEXEC, 0, new Uint8Array(fds.buffer)], "socketpair");
+  return [fds[0], fds[1]];
+}
+
+/** A close-on-exec pipe: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  sys(SYS.pipe2, [new Uint8Array(fds.buffer), O_CLOEXEC_FLAG], "pipe2");
   return [fds[0], fds[1]];
 }
 

@@ -1,6 +1,7 @@
 /** Syscall numbers used by runts (from the kernel headers), per architecture. */
 const X86_64 = {
   read: 0,
+  pipe2: 293,
   mmap: 9,
   mprotect: 10,
   munmap: 11,
@@ -69,6 +70,7 @@ const X86_64 = {
 
 const AARCH64: Record<keyof typeof X86_64, number> = {
   read: 63,
+  pipe2: 59,
   mmap: 222,
   mprotect: 226,
   munmap: 215,
