@@ -7,6 +7,9 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DENO="${DENO:-$("$repo/scripts/bootstrap.sh")}"
 export DENO_DIR="${DENO_DIR:-$repo/.cache/deno}"
+# `deno bundle` fetches esbuild from the npm registry on first use; trust the system's
+# CA store for that (some networks' TLS is signed by a CA only the system knows).
+export DENO_TLS_CA_STORE="${DENO_TLS_CA_STORE:-system,mozilla}"
 mkdir -p "$repo/dist"
 tmp="$repo/dist/.runts.js.$$"
 trap 'rm -f "$tmp"' EXIT

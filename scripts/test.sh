@@ -54,6 +54,7 @@ if ! DENO="$(scripts/bootstrap.sh)"; then
   fi
 fi
 export DENO_DIR="$repo/.cache/deno"
+export DENO_TLS_CA_STORE="${DENO_TLS_CA_STORE:-system,mozilla}"
 log "deno: $DENO ($("$DENO" --version | head -n1))"
 
 # --- 2. test dependencies ----------------------------------------------------------------
@@ -88,6 +89,8 @@ for p in main.ts src tests scripts; do [[ -e "$p" ]] && check_paths+=("$p"); don
 check "deno fmt --check" "$DENO" fmt --check
 check "deno lint" "$DENO" lint
 check "deno check" "$DENO" check "${check_paths[@]}"
+# The bundle the launcher (and so every integration test) runs: built once, up front.
+check "bundle (dist/runts.js)" env DENO="$DENO" scripts/bundle.sh
 
 # --- 4. tests ----------------------------------------------------------------------------
 passed=0 failed=0 skipped=0
