@@ -149,6 +149,51 @@ async function updateReadme(readme: string, table: string, runtsNote: string): P
   return true;
 }
 
+/** One hyperfine run of `command(rt, id)` for every runtime; the markdown table, or undefined. */
+async function measure(
+  base: string,
+  usable: Runtime[],
+  command: (rt: Runtime, id: string) => string,
+): Promise<string | undefined> {
+  const json = `${base}/hyperfine.json`;
+  const args = ["-N", "--warmup", "3", "--runs", "30", "--export-json", json];
+  for (const rt of usable) {
+    const id = `bench-${rt.name}-${Deno.pid}`;
+    const del = [rt.bin, "--root", rt.root, "delete", "--force", id].join(" ");
+    args.push("--prepare", `sh -c '${del} >/dev/null 2>&1 || true'`);
+  }
+  for (const rt of usable) args.push("-n", rt.name, command(rt, `bench-${rt.name}-${Deno.pid}`));
+  const hf = await sh("hyperfine", args, true);
+  if (hf.code !== 0) {
+    console.error(`bench: hyperfine exited ${hf.code}`);
+    return undefined;
+  }
+  const parsed = JSON.parse(await Deno.readTextFile(json)) as {
+    results: { command: string; mean: number; stddev: number; min: number; max: number }[];
+  };
+  const results: Result[] = parsed.results.map((r) => ({
+    name: r.command,
+    mean: r.mean,
+    stddev: r.stddev,
+    min: r.min,
+    max: r.max,
+  }));
+  const runtsResult = results.find((r) => r.name === "runts");
+  const rows = results.map((r) => {
+    const ratio = runtsResult && r.name !== "runts"
+      ? `${(runtsResult.mean / r.mean).toFixed(2)}×`
+      : "";
+    return `| ${r.name} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${
+      ms(r.max)
+    } | ${ratio} |`;
+  });
+  return [
+    "| runtime | mean ± σ (ms) | min (ms) | max (ms) | runts / this |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
+}
+
 async function main(): Promise<number> {
   if (Deno.uid() !== 0) {
     console.error("bench: needs root: sudo deno task bench");
@@ -192,56 +237,31 @@ async function main(): Promise<number> {
 
   // `run` removes the container when it exits; `--prepare` also force-deletes the id
   // (not timed) so one leftover cannot fail the following runs.
-  const json = `${base}/hyperfine.json`;
-  const args = ["-N", "--warmup", "3", "--runs", "30", "--export-json", json];
-  for (const rt of usable) {
-    const id = `bench-${rt.name}-${Deno.pid}`;
-    const del = [rt.bin, "--root", rt.root, "delete", "--force", id].join(" ");
-    args.push("--prepare", `sh -c '${del} >/dev/null 2>&1 || true'`);
-  }
-  for (const rt of usable) {
-    const id = `bench-${rt.name}-${Deno.pid}`;
-    args.push("-n", rt.name, [rt.bin, ...runArgs(rt, id)].join(" "));
-  }
-  const hf = await sh("hyperfine", args, true);
-  if (hf.code !== 0) {
-    console.error(`bench: hyperfine exited ${hf.code}`);
-    await Deno.remove(base, { recursive: true }).catch(() => {});
-    return 1;
-  }
-  const parsed = JSON.parse(await Deno.readTextFile(json)) as {
-    results: { command: string; mean: number; stddev: number; min: number; max: number }[];
-  };
-  await Deno.remove(base, { recursive: true }).catch(() => {});
-  const results: Result[] = parsed.results.map((r) => ({
-    name: r.command,
-    mean: r.mean,
-    stddev: r.stddev,
-    min: r.min,
-    max: r.max,
-  }));
-
-  const runtsResult = results.find((r) => r.name === "runts");
-  const rows = results.map((r) => {
-    const ratio = runtsResult && r.name !== "runts"
-      ? `${(runtsResult.mean / r.mean).toFixed(2)}×`
-      : "";
-    return `| ${r.name} | ${ms(r.mean)} ± ${ms(r.stddev)} | ${ms(r.min)} | ${
-      ms(r.max)
-    } | ${ratio} |`;
+  const runTable = await measure(base, usable, (rt, id) => [rt.bin, ...runArgs(rt, id)].join(" "));
+  // The engines' path: create, start, delete (of a container whose process exits at once).
+  const lifecycleTable = await measure(base, usable, (rt, id) => {
+    const r = `${rt.bin} --root ${rt.root}`;
+    return `sh -c '${r} create --bundle ${bundle} ${id} && ${r} start ${id} && ${r} delete --force ${id}'`;
   });
+  await Deno.remove(base, { recursive: true }).catch(() => {});
+  if (runTable === undefined || lifecycleTable === undefined) return 1;
   const table = [
-    "| runtime | mean ± σ (ms) | min (ms) | max (ms) | runts / this |",
-    "| --- | --- | --- | --- | --- |",
-    ...rows,
+    "`run` (create, start, wait, delete in one command):",
+    "",
+    runTable,
+    "",
+    "`create` + `start` + `delete --force` (three commands, through `sh -c`):",
+    "",
+    lifecycleTable,
   ].join("\n");
   console.log(`\n${table}\n`);
+  const runtsResult = usable.find((rt) => rt.name === "runts");
 
   const md = [
     "# Latest benchmark",
     "",
-    "Written by `scripts/bench.ts` (`sudo deno task bench`): `<runtime> run` of a busybox",
-    "bundle whose process is `/bin/true`, `hyperfine -N --warmup 3 --runs 30`.",
+    "Written by `scripts/bench.ts` (`sudo deno task bench`): a busybox bundle whose process",
+    "is `/bin/true`, `hyperfine -N --warmup 3 --runs 30`, all runtimes in one run.",
     "",
     `- date: ${new Date().toISOString()}`,
     `- host: ${await hostInfo()}`,
