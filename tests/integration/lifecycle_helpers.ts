@@ -8,7 +8,6 @@ import {
   type Bundle,
   type BundleOptions,
   makeBundle,
-  run,
   type RunResult,
   runts,
   runtsPath,
@@ -267,15 +266,3 @@ export async function removeContainer(root: string, id: string): Promise<void> {
   }
   await Deno.remove(`${root}/${id}`, { recursive: true }).catch(() => {});
 }
-
-/** Runs a python3 script (from a string) with arguments; undefined when python3 is missing. */
-export function python(script: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command("python3", {
-    args: ["-c", script, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-export { run };
