@@ -21,7 +21,14 @@ import {
   emitUser,
   kernelLastCap,
 } from "../process/credentials.ts";
-import { emitExec, emitFdCleanup, emitSignalReset, emitUmask, mergeEnv } from "../process/exec.ts";
+import {
+  emitExec,
+  emitExecutableCheck,
+  emitFdCleanup,
+  emitSignalReset,
+  emitUmask,
+  mergeEnv,
+} from "../process/exec.ts";
 import { emitOomScoreAdj, emitRlimits } from "../process/limits.ts";
 import { emitSeccomp, type SeccompFilter } from "../process/seccomp_ops.ts";
 import type { Process, Spec } from "../spec/types.ts";
@@ -184,7 +191,9 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   if (proc.noNewPrivileges) p.op("prctl", [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0], "set no_new_privs");
   p.op("chdir", [p.s(proc.cwd)], `chdir to cwd ${proc.cwd}`);
   if (seccomp && proc.noNewPrivileges) emitSeccomp(p, seccomp);
+  const env = mergeEnv(proc.env ?? [], o.extraEnv ?? []);
   if (o.execFifoFd !== undefined) {
+    emitExecutableCheck(p, proc.args, env);
     p.op("write", [sync, p.bytes(syncRecord(Sync.CREATED)), 16], "report created", {
       expect: 16,
     });
@@ -200,7 +209,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
     p.op("write", [{ load: fifo }, p.s("0"), 1], "signal start on the exec fifo", { expect: 1 });
     p.close(fifo, "close the exec fifo");
   }
-  emitExec(p, proc.args, mergeEnv(proc.env ?? [], o.extraEnv ?? []));
+  emitExec(p, proc.args, env);
   mark("build: credentials and exec");
 
   if (intermediate) {

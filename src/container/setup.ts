@@ -105,12 +105,12 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
       rootless: o.rootless,
       defaultParent: DEFAULT_CGROUP_PARENT,
     });
+    // Written before the cgroup exists: a runts killed from here on leaves a
+    // "creating" container that `delete --force` can clean up (cgroup included).
+    record.cgroup = cgroup.toJSON();
+    dir.write(record);
     undo.push(() => cgroup.destroy());
     cgroup.create();
-    record.cgroup = cgroup.toJSON();
-    // Written before anything runs: a runts killed from here on leaves a "creating"
-    // container that `delete --force` can clean up (cgroup included).
-    dir.write(record);
     cgroup.apply({
       ...spec.linux?.resources,
       devices: effectiveDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices),

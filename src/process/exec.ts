@@ -4,7 +4,7 @@
  * executable looked up in the container's PATH like runc (exec.LookPath).
  */
 import { ERRNO } from "../linux/errno.ts";
-import { AT, F_SETFD } from "../linux/constants.ts";
+import { AT, F_SETFD, O } from "../linux/constants.ts";
 import type { ChildProgram } from "../linux/child.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -69,6 +69,32 @@ function pathOf(env: string[]): string {
 export function executableCandidates(arg0: string, env: string[]): string[] {
   if (arg0.includes("/")) return [arg0];
   return pathOf(env).split(":").map((d) => (d === "" ? "." : d)).map((d) => `${d}/${arg0}`);
+}
+
+/**
+ * create: find the program before waiting for `start`, so a missing executable fails
+ * `create` as with runc (which looks it up before it waits). Existence is checked
+ * (an O_PATH open per PATH candidate); execve itself still decides the rest.
+ */
+export function emitExecutableCheck(p: ChildProgram, args: string[], env: string[]): void {
+  const found = p.label();
+  const searched = !args[0].includes("/");
+  for (const path of executableCandidates(args[0], env)) {
+    // Any fd is non-zero (0 is stdin, always open): success jumps to `found`.
+    p.op("openat", [AT.FDCWD, p.s(path), O.PATH | O.CLOEXEC], `exec ${path}`, {
+      ignore: searched ? [ERRNO.ENOENT, ERRNO.ENOTDIR] : undefined,
+      jumpIfNonzero: found,
+    });
+  }
+  if (searched) {
+    p.op(
+      "openat",
+      [AT.FDCWD, p.s(""), 0],
+      `exec "${args[0]}": executable file not found in $PATH`,
+      { complete: true },
+    );
+  }
+  p.bind(found);
 }
 
 export function emitExec(p: ChildProgram, args: string[], env: string[]): void {
