@@ -553,8 +553,11 @@ Deno.test("init: create waits on the exec fifo after chdir, before execve", () =
   ]);
   assertEquals(b.ops[at(b.whats, "close runtime fds")].args, [5, 0xffffffff, 0], "fifo kept");
   const c = at(b.whats, "report created");
-  assertEquals(b.whats.slice(c - 1, c + 5), [
-    "chdir to cwd /",
+  // The program is looked up (each PATH candidate opened) before create reports.
+  const check = b.ops.slice(at(b.whats, "chdir to cwd /") + 1, c);
+  assertEquals(check.map((o) => o.name), [...PATH_DIRS.map(() => "openat"), "openat"]);
+  assertEquals(b.whats[c - 1], 'exec "sh": executable file not found in $PATH');
+  assertEquals(b.whats.slice(c, c + 5), [
     "report created",
     "wait for start (exec fifo)",
     "signal start on the exec fifo",
