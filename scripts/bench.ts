@@ -8,6 +8,8 @@
  * docs/bench-latest.md, and the table between the bench marks of README.md.
  */
 
+import { readPermissions } from "./permissions.ts";
+
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const bundle = `${repoRoot}/.cache/bench-bundle`;
 const resultsMd = `${repoRoot}/docs/bench-latest.md`;
@@ -202,12 +204,19 @@ async function main(): Promise<number> {
   await ensurePackages();
   const dist = `${repoRoot}/dist/runts`;
   const override = Deno.env.get("RUNTS_BIN");
-  const runtsBin = override ?? ((await exists(dist)) ? dist : `${repoRoot}/scripts/runts`);
-  const runtsNote = override !== undefined
-    ? `${override} (from RUNTS_BIN)`
-    : runtsBin === dist
-    ? "dist/runts (compiled)"
-    : "scripts/runts (deno run from the checkout; dist/runts not built)";
+  // Without a compiled binary: what it would run, the bundle with the same flags
+  // (`scripts/runts` minus its bash launcher and staleness check).
+  let runtsBin = override ?? dist;
+  let runtsNote = override !== undefined ? `${override} (from RUNTS_BIN)` : "dist/runts (compiled)";
+  if (override === undefined && !(await exists(dist))) {
+    const built = await sh(`${repoRoot}/scripts/bundle.sh`, [], true);
+    if (built.code !== 0) return 1;
+    const flags = readPermissions().join(" ");
+    runtsBin =
+      `${Deno.execPath()} run --quiet --no-prompt --no-config ${flags} ${repoRoot}/dist/runts.js`;
+    runtsNote = `\`deno run ${flags} dist/runts.js\` (the bundle the binary is compiled from; ` +
+      "dist/runts not built here: deno compile needs denort)";
+  }
   console.log(`bench: runts = ${runtsNote}`);
   await makeBundle(runtsBin);
 

@@ -9,7 +9,7 @@ export function parsePermissions(text: string): string[] {
   for (const raw of text.split("\n")) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
-    if (!/^--allow-[a-z-]+(=.*)?$/.test(line)) {
+    if (!/^--(allow-[a-z-]+|v8-flags)(=.*)?$/.test(line)) {
       throw new Error(`permissions.txt: not a permission flag: ${JSON.stringify(line)}`);
     }
     flags.push(line);

@@ -4,7 +4,7 @@ import { hasCommand, repoRoot, run, runtsPath, uniqueId } from "../helpers.ts";
 import { parsePermissions, readPermissions } from "../../scripts/permissions.ts";
 
 Deno.test("permissions: all access (FFI implies it; /proc needs it)", () => {
-  assertEquals(readPermissions(), ["--allow-all"]);
+  assertEquals(readPermissions(), ["--allow-all", "--v8-flags=--single-threaded"]);
 });
 
 Deno.test("permissions: comments and blanks skipped, other text refused", () => {
