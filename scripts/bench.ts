@@ -30,6 +30,7 @@ interface Result {
   max: number;
 }
 
+/** Run a command line given as words (its first word is the program). */
 async function sh(
   cmd: string,
   args: string[],
@@ -88,7 +89,7 @@ async function makeBundle(runts: string): Promise<void> {
   const mk = await sh(`${repoRoot}/scripts/make-busybox-bundle.sh`, [bundle]);
   if (mk.code !== 0) throw new Error(`make-busybox-bundle.sh: ${mk.err}`);
   await Deno.remove(`${bundle}/config.json`).catch(() => {});
-  const spec = await sh(runts, ["spec", "--bundle", bundle, "--no-tty"]);
+  const spec = await call(runts, ["spec", "--bundle", bundle, "--no-tty"]);
   if (spec.code !== 0) throw new Error(`runts spec: ${spec.err}`);
   const config = JSON.parse(await Deno.readTextFile(`${bundle}/config.json`));
   config.ociVersion = "1.0.2"; // crun 1.8 rejects newer versions ("unknown version specified")
@@ -101,11 +102,17 @@ function runArgs(rt: Runtime, id: string): string[] {
   return ["--root", rt.root, "run", "--bundle", bundle, id];
 }
 
+/** `bin` may be several words ("deno run ... runts.js"). */
+function call(bin: string, args: string[]) {
+  const [cmd, ...pre] = bin.split(" ");
+  return sh(cmd, [...pre, ...args]);
+}
+
 /** One trial run; returns an error text, or undefined when the runtime works here. */
 async function trial(rt: Runtime): Promise<string | undefined> {
   const id = `bench-trial-${Deno.pid}`;
-  const r = await sh(rt.bin, runArgs(rt, id));
-  await sh(rt.bin, ["--root", rt.root, "delete", "--force", id]);
+  const r = await call(rt.bin, runArgs(rt, id));
+  await call(rt.bin, ["--root", rt.root, "delete", "--force", id]);
   if (r.code === 0) return undefined;
   return (r.err.trim() || r.out.trim() || `exit ${r.code}`).split("\n").slice(-3).join("\n");
 }
@@ -126,7 +133,7 @@ async function hostInfo(): Promise<string> {
 }
 
 async function versionLine(bin: string): Promise<string> {
-  const r = await sh(bin, ["--version"]);
+  const r = await call(bin, ["--version"]);
   return r.out.split("\n")[0].trim() || `exit ${r.code}`;
 }
 
