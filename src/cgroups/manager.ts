@@ -343,7 +343,8 @@ function checkSystemd(cfg: CgroupConfig, fs: CgroupFs): never {
     );
   }
   throw new RuntsError(
-    `cgroup: the systemd cgroup driver (slice ${parsed.slice}, unit ${parsed.prefix}-${parsed.name}.scope) is not implemented yet; run without --systemd-cgroup`,
+    `cgroup: --systemd-cgroup (slice ${parsed.slice}, unit ${parsed.prefix}-${parsed.name}.scope) ` +
+      "is refused: runts has no systemd D-Bus client and manages cgroupfs directly; run without --systemd-cgroup",
   );
 }
 
