@@ -328,53 +328,18 @@ function planCpu(
       });
     }
   }
-  if (c.burst !== undefined) {
-    if (!has(dir, "cpu.cfs_burst_us")) {
-      plan.refuse(`${R}/cpu/burst`, "not supported by this kernel (no cpu.cfs_burst_us)");
-    } else {
-      plan.add({
-        dir,
-        file: "cpu.cfs_burst_us",
-        value: intString(c.burst),
-        field: `${R}/cpu/burst`,
-      });
-    }
-  }
-  // Realtime: period before runtime, as runc (runtime must fit the period).
-  if (c.realtimePeriod !== undefined && c.realtimePeriod !== 0) {
-    if (!has(dir, "cpu.rt_period_us")) {
-      plan.refuse(`${R}/cpu/realtimePeriod`, "not supported by this kernel (no cpu.rt_period_us)");
-    } else {
-      plan.add({
-        dir,
-        file: "cpu.rt_period_us",
-        value: intString(c.realtimePeriod),
-        field: `${R}/cpu/realtimePeriod`,
-      });
-    }
-  }
-  if (c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0) {
-    if (!has(dir, "cpu.rt_runtime_us")) {
-      plan.refuse(
-        `${R}/cpu/realtimeRuntime`,
-        "not supported by this kernel (no cpu.rt_runtime_us)",
-      );
-    } else {
-      plan.add({
-        dir,
-        file: "cpu.rt_runtime_us",
-        value: intString(c.realtimeRuntime),
-        field: `${R}/cpu/realtimeRuntime`,
-      });
-    }
-  }
-  if (c.idle !== undefined) {
-    if (!has(dir, "cpu.idle")) {
-      plan.refuse(`${R}/cpu/idle`, "not supported by this kernel (no cpu.idle)");
-    } else {
-      plan.add({ dir, file: "cpu.idle", value: intString(c.idle), field: `${R}/cpu/idle` });
-    }
-  }
+  // Optional kernel features: written when the file exists, else refused by name.
+  const optional = (value: number | undefined, file: string, name: string) => {
+    if (value === undefined) return;
+    const field = `${R}/cpu/${name}`;
+    if (!has(dir, file)) plan.refuse(field, `not supported by this kernel (no ${file})`);
+    else plan.add({ dir, file, value: intString(value), field });
+  };
+  optional(c.burst, "cpu.cfs_burst_us", "burst");
+  // Realtime: period before runtime, as runc (runtime must fit the period); 0 is unset.
+  optional(c.realtimePeriod || undefined, "cpu.rt_period_us", "realtimePeriod");
+  optional(c.realtimeRuntime || undefined, "cpu.rt_runtime_us", "realtimeRuntime");
+  optional(c.idle, "cpu.idle", "idle");
 }
 
 function hasBlockIOSettings(b: LinuxBlockIO): boolean {

@@ -15,7 +15,7 @@ import {
   tempRoot,
 } from "../helpers.ts";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { cgroupDirsOf, hostMountsUnder } from "./run_helpers.ts";
+import { cgroupDirsOf, hostMountsUnder, removeCgroupDirs } from "./run_helpers.ts";
 
 export interface Setup {
   root: string;
@@ -254,15 +254,6 @@ export async function removeContainer(root: string, id: string): Promise<void> {
       Deno.kill(pid, "SIGKILL");
     } catch { /* gone */ }
   }
-  for (const dir of cgroupDirsOf(id)) {
-    for (let i = 0; i < 100; i++) {
-      try {
-        Deno.removeSync(dir);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  }
+  await removeCgroupDirs(id);
   await Deno.remove(`${root}/${id}`, { recursive: true }).catch(() => {});
 }

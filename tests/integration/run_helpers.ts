@@ -158,7 +158,12 @@ export async function forceCleanup(root: string, id: string, pid?: number): Prom
       Deno.kill(pid, "SIGKILL");
     } catch { /* gone */ }
   }
-  // Wait (bounded) for the cgroup to empty, then remove it.
+  await removeCgroupDirs(id);
+  await Deno.remove(`${root}/${id}`, { recursive: true }).catch(() => {});
+}
+
+/** Remove the container's cgroup dirs, waiting (bounded) for each to empty. */
+export async function removeCgroupDirs(id: string): Promise<void> {
   for (const dir of cgroupDirsOf(id)) {
     for (let i = 0; i < 100; i++) {
       try {
@@ -169,7 +174,6 @@ export async function forceCleanup(root: string, id: string, pid?: number): Prom
       }
     }
   }
-  await Deno.remove(`${root}/${id}`, { recursive: true }).catch(() => {});
 }
 
 export interface Detached {
