@@ -1,6 +1,6 @@
 /**
  * A syscall program: what a container process does between clone() and execve(),
- * as data. TypeScript builds it; the native interpreter in stub/ runs it in the
+ * as data. TypeScript builds it; the native interpreter in interpreter/ runs it in the
  * child (JavaScript cannot run there). Keeping it data makes the whole setup
  * sequence unit-testable without root: tests read `ops` and their descriptions.
  *

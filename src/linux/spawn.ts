@@ -7,14 +7,14 @@ import { errno, libc, sys, SyscallError } from "./ffi.ts";
 import { SYS } from "./sysno.ts";
 import { type Program } from "./program.ts";
 import { CLONE, SIGCHLD } from "./constants.ts";
-import { STUB_X86_64_HEX } from "./stub/x86_64.ts";
+import { INTERPRETER_X86_64_HEX } from "./interpreter/x86_64.ts";
 
 const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 const MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
 const PAGE = 4096;
 const STACK_SIZE = 64 * 1024;
 
-let stubEntry: Deno.PointerObject | undefined;
+let interpreterEntry: Deno.PointerObject | undefined;
 
 function mapAnonymous(size: number): Deno.PointerObject {
   const addr = sys(
@@ -32,16 +32,16 @@ function hexBytes(hex: string): Uint8Array {
 }
 
 /** The interpreter's machine code, mapped read+execute once per process. */
-function stub(): Deno.PointerObject {
-  if (stubEntry) return stubEntry;
+function interpreter(): Deno.PointerObject {
+  if (interpreterEntry) return interpreterEntry;
   if (Deno.build.arch !== "x86_64") {
     throw new RuntsError(`runts supports x86_64 hosts only (this is ${Deno.build.arch})`);
   }
-  const code = hexBytes(STUB_X86_64_HEX);
+  const code = hexBytes(INTERPRETER_X86_64_HEX);
   const page = mapAnonymous(PAGE);
   new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(page, code.length)).set(code);
   sys(SYS.mprotect, [page, PAGE, PROT_READ | PROT_EXEC], "mprotect");
-  stubEntry = page;
+  interpreterEntry = page;
   return page;
 }
 
@@ -66,7 +66,7 @@ export function spawnProgram(
   /** false only to measure the alternative (docs/design.md): fork-style copy of our memory. */
   shareMemory = true,
 ): SpawnedProgram {
-  const entry = stub();
+  const entry = interpreter();
   const size = Math.ceil(program.size / PAGE) * PAGE;
   const mem = mapAnonymous(size);
   const stack = mapAnonymous(STACK_SIZE);

@@ -192,25 +192,25 @@ export function emitMounts(p: ChildProgram, mounts: Mount[], ctx: MountContext):
  * the host can't see what the container will: the rest is taken as it is.
  */
 export function resolveInRootfs(rootfs: string, dest: string, mounted: string[] = []): string {
-  const todo = dest.split("/").filter((x) => x !== "" && x !== ".");
+  const remaining = dest.split("/").filter((x) => x !== "" && x !== ".");
   const done: string[] = [];
   let links = 0;
-  while (todo.length > 0) {
-    const part = todo.shift()!;
+  while (remaining.length > 0) {
+    const part = remaining.shift()!;
     if (part === "..") {
       done.pop();
       continue;
     }
     const cur = "/" + done.join("/");
     if (mounted.some((m) => m === "/" || cur === m || cur.startsWith(m + "/"))) {
-      return cleanPath([cur, part, ...todo].join("/"));
+      return cleanPath([cur, part, ...remaining].join("/"));
     }
     const hostPath = `${rootfs}${cur === "/" ? "" : cur}/${part}`;
     let target: string | undefined;
     try {
       if (Deno.lstatSync(hostPath).isSymlink) target = Deno.readLinkSync(hostPath);
     } catch {
-      return cleanPath([cur, part, ...todo].join("/"));
+      return cleanPath([cur, part, ...remaining].join("/"));
     }
     if (target === undefined) {
       done.push(part);
@@ -218,7 +218,7 @@ export function resolveInRootfs(rootfs: string, dest: string, mounted: string[] 
     }
     if (++links > 255) throw new RuntsError(`mount destination ${dest}: too many symlinks`);
     if (target.startsWith("/")) done.length = 0;
-    todo.unshift(...target.split("/").filter((x) => x !== "" && x !== "."));
+    remaining.unshift(...target.split("/").filter((x) => x !== "" && x !== "."));
   }
   return "/" + done.join("/");
 }

@@ -1,6 +1,6 @@
 /**
  * The byte layout Program.assemble() produces for the native interpreter
- * (src/linux/stub/x86_64.S): header, ops with their ctl bits, data and relocations.
+ * (src/linux/interpreter/x86_64.S): header, ops with their ctl bits, data and relocations.
  */
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { decodeFailure, HEADER_SIZE, OP_SIZE, Program, type Ref } from "../../src/linux/program.ts";

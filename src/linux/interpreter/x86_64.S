@@ -18,8 +18,8 @@
  */
         .intel_syntax noprefix
         .text
-        .globl runts_stub
-runts_stub:
+        .globl runts_interpreter
+runts_interpreter:
         mov     r12, rdi                /* header */
         mov     r15, [r12]              /* nOps */
         mov     rbx, [r12 + 8]          /* ops base */

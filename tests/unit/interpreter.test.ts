@@ -1,5 +1,5 @@
 /**
- * The native interpreter (src/linux/stub/x86_64.S), for real: small syscall programs
+ * The native interpreter (src/linux/interpreter/x86_64.S), for real: small syscall programs
  * are cloned with spawnProgram (no root needed) and each ctl feature is observed from
  * outside — messages on a SOCK_SEQPACKET socketpair, failure records on the report fd,
  * the exit status and files written. Also checks the committed machine code still
@@ -27,7 +27,7 @@ import {
 } from "../../src/linux/syscalls.ts";
 import { AT, CLONE, O, SIGCHLD, SOCK_SEQPACKET } from "../../src/linux/constants.ts";
 import { ERRNO } from "../../src/linux/errno.ts";
-import { STUB_X86_64_HEX } from "../../src/linux/stub/x86_64.ts";
+import { INTERPRETER_X86_64_HEX } from "../../src/linux/interpreter/x86_64.ts";
 
 const onX86_64 = Deno.build.os === "linux" && Deno.build.arch === "x86_64";
 const repo = new URL("../../", import.meta.url).pathname;
@@ -116,13 +116,13 @@ function rawOp(p: Program, nr: number, args: Arg[], what: string, options: OpOpt
 }
 
 function tempFile(content: string): string {
-  const path = Deno.makeTempFileSync({ prefix: "runts-stub-" });
+  const path = Deno.makeTempFileSync({ prefix: "runts-interp-" });
   Deno.writeTextFileSync(path, content);
   return path;
 }
 
 const test = (name: string, fn: () => void) =>
-  Deno.test({ name: `stub: ${name}`, ignore: !onX86_64, fn });
+  Deno.test({ name: `interpreter: ${name}`, ignore: !onX86_64, fn });
 
 test("write to the socket, then exit_group with a code", () => {
   const r = run((p, out) => {
@@ -482,7 +482,7 @@ test("clone(CLONE_VM) inside a program: both branches run, PARENT_SETTID fills t
 });
 
 test("ChildProgram helpers end to end: mkdirAll, touchInRoot, writeFile, symlinks stay inside", () => {
-  const root = Deno.makeTempDirSync({ prefix: "runts-stub-root-" });
+  const root = Deno.makeTempDirSync({ prefix: "runts-interp-root-" });
   try {
     Deno.mkdirSync(`${root}/escape`);
     Deno.symlinkSync("/escape", `${root}/link`);
@@ -523,23 +523,24 @@ function commandExists(name: string): boolean {
 }
 
 Deno.test({
-  name: "stub: scripts/gen-stub.sh re-assembles x86_64.S into exactly the committed x86_64.ts",
+  name:
+    "interpreter: scripts/gen-interpreter.sh re-assembles x86_64.S into exactly the committed x86_64.ts",
   ignore: !onX86_64 || !commandExists("as") || !commandExists("objcopy"),
   fn: async () => {
-    const out = Deno.makeTempFileSync({ prefix: "runts-stub-", suffix: ".ts" });
+    const out = Deno.makeTempFileSync({ prefix: "runts-interp-", suffix: ".ts" });
     try {
       const { code, stderr } = await new Deno.Command("bash", {
-        args: [`${repo}scripts/gen-stub.sh`],
+        args: [`${repo}scripts/gen-interpreter.sh`],
         env: { OUT: out },
         stdout: "null",
         stderr: "piped",
       }).output();
       assertEquals(code, 0, new TextDecoder().decode(stderr));
       const generated = Deno.readTextFileSync(out);
-      const committed = Deno.readTextFileSync(`${repo}src/linux/stub/x86_64.ts`);
+      const committed = Deno.readTextFileSync(`${repo}src/linux/interpreter/x86_64.ts`);
       const hex = (ts: string) => [...ts.matchAll(/"([0-9a-f]+)"/g)].map((m) => m[1]).join("");
-      assertEquals(hex(generated), STUB_X86_64_HEX, "the bytes");
-      assertEquals(hex(committed), STUB_X86_64_HEX);
+      assertEquals(hex(generated), INTERPRETER_X86_64_HEX, "the bytes");
+      assertEquals(hex(committed), INTERPRETER_X86_64_HEX);
       // The script writes no final newline; the committed file went through `deno fmt`.
       assertEquals(generated + "\n", committed, "the whole file");
     } finally {
@@ -548,9 +549,9 @@ Deno.test({
   },
 });
 
-Deno.test("stub: the committed machine code is whole bytes and ends in hlt", () => {
-  assert(/^[0-9a-f]+$/.test(STUB_X86_64_HEX), "lowercase hex only");
-  assertEquals(STUB_X86_64_HEX.length % 2, 0);
-  assertEquals(STUB_X86_64_HEX.slice(-2), "f4");
-  assertEquals(STUB_X86_64_HEX.slice(0, 6), "4989fc", "mov r12, rdi");
+Deno.test("interpreter: the committed machine code is whole bytes and ends in hlt", () => {
+  assert(/^[0-9a-f]+$/.test(INTERPRETER_X86_64_HEX), "lowercase hex only");
+  assertEquals(INTERPRETER_X86_64_HEX.length % 2, 0);
+  assertEquals(INTERPRETER_X86_64_HEX.slice(-2), "f4");
+  assertEquals(INTERPRETER_X86_64_HEX.slice(0, 6), "4989fc", "mov r12, rdi");
 });
