@@ -147,6 +147,23 @@ export class ChildProgram extends Program {
     return this.s(`/proc/self/fd/${this.fd.target}`);
   }
 
+  /**
+   * mount_setattr on the mount now at `rel` (re-resolved, so it is the mount just made
+   * there): attribute bits to set and clear, recursively or not.
+   */
+  setMountAttributes(
+    rel: string,
+    set: number,
+    clear: number,
+    recursive: boolean,
+    what: string,
+  ): void {
+    this.target(rel, what);
+    const flags = AT.EMPTY_PATH | (recursive ? AT.RECURSIVE : 0);
+    const attr = this.u64s([set, clear, 0, 0]); // struct mount_attr
+    this.op("mount_setattr", [this.fd.target, this.s(""), flags, attr, 32], what);
+  }
+
   close(fd: Ref | number, what: string): void {
     const arg: Arg = typeof fd === "number" ? fd : { load: fd };
     this.op("close", [arg], what);

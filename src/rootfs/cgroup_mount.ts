@@ -3,7 +3,7 @@
  * mounts its own view (cgroup2, or each v1 hierarchy under a tmpfs); without one it
  * gets bind mounts of its own cgroup directories. Hybrid hosts also get "unified".
  */
-import { AT, MOUNT_ATTR, MS } from "../linux/constants.ts";
+import { MOUNT_ATTR, MS } from "../linux/constants.ts";
 import type { ChildProgram } from "../linux/child.ts";
 import { ERRNO } from "../linux/errno.ts";
 import { type CgroupManager, detectCgroupHost } from "../cgroups/mod.ts";
@@ -41,14 +41,7 @@ export function cgroupMountEmitter(cgroup: CgroupManager, spec: Spec): Emitter {
       );
       const attrs = bindAttributes(flags);
       if (attrs.set || attrs.clear) {
-        p.target(sub, `reopen /${sub}`);
-        p.op("mount_setattr", [
-          p.fd.target,
-          p.s(""),
-          AT.EMPTY_PATH | AT.RECURSIVE,
-          p.u64s([attrs.set, attrs.clear, 0, 0]),
-          32,
-        ], `set attributes of /${sub}`);
+        p.setMountAttributes(sub, attrs.set, attrs.clear, true, `set attributes of /${sub}`);
       }
     };
     if (host.mode === "v2") {
@@ -86,14 +79,7 @@ export function cgroupMountEmitter(cgroup: CgroupManager, spec: Spec): Emitter {
       one(`${rel}/unified`, "cgroup2", "", cgroup.paths.unified);
     }
     if (flags & MS.RDONLY) {
-      p.target(rel, `reopen ${dest}`);
-      p.op("mount_setattr", [
-        p.fd.target,
-        p.s(""),
-        AT.EMPTY_PATH,
-        p.u64s([MOUNT_ATTR.RDONLY, 0, 0, 0]),
-        32,
-      ], `make ${dest} read-only`);
+      p.setMountAttributes(rel, MOUNT_ATTR.RDONLY, 0, false, `make ${dest} read-only`);
     }
   };
 }

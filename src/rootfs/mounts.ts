@@ -4,7 +4,7 @@
  * rootfs), the special `cgroup` type.
  */
 import { RuntsError } from "../errors.ts";
-import { AT, MS } from "../linux/constants.ts";
+import { MS } from "../linux/constants.ts";
 import type { ChildProgram } from "../linux/child.ts";
 import type { Mount } from "../spec/types.ts";
 import { bindAttributes, parseMountOptions, rootfsPropagationFlags } from "./mount_options.ts";
@@ -27,9 +27,6 @@ export interface MountContext {
 }
 
 /** mount_attr {attr_set, attr_clr, propagation, userns_fd}. */
-function mountAttr(p: ChildProgram, set: number, clear: number) {
-  return p.u64s([set, clear, 0, 0]);
-}
 
 /** Prepare the mount namespace: root propagation and the rootfs bind onto itself. */
 export function emitRootfsBind(p: ChildProgram, ctx: MountContext): void {
@@ -113,14 +110,13 @@ export function emitMounts(p: ChildProgram, mounts: Mount[], ctx: MountContext):
       ensureMountpoint(p, ctx, rel, false, mounted);
       const target = p.target(rel, `open mountpoint ${dest}`);
       p.op("mount", [p.s("/sys"), target, 0, MS.BIND | MS.REC, 0], `bind-mount /sys on ${dest}`);
-      p.target(rel, `reopen ${dest}`);
-      p.op("mount_setattr", [
-        p.fd.target,
-        p.s(""),
-        AT.EMPTY_PATH | AT.RECURSIVE,
-        mountAttr(p, bindAttributes(opts.flags).set, 0),
-        32,
-      ], `set attributes of ${dest}`);
+      p.setMountAttributes(
+        rel,
+        bindAttributes(opts.flags).set,
+        0,
+        true,
+        `set attributes of ${dest}`,
+      );
       mounted.push(dest);
       return;
     }
@@ -145,14 +141,8 @@ export function emitMounts(p: ChildProgram, mounts: Mount[], ctx: MountContext):
       );
       const attrs = bindAttributes(opts.flags);
       if (attrs.set !== 0 || attrs.clear !== 0) {
-        p.target(rel, `reopen ${dest}`);
-        p.op("mount_setattr", [
-          p.fd.target,
-          p.s(""),
-          AT.EMPTY_PATH,
-          mountAttr(p, attrs.set, attrs.clear),
-          32,
-        ], `remount ${dest} with ${(m.options ?? []).join(",")}`);
+        const what = `remount ${dest} with ${(m.options ?? []).join(",")}`;
+        p.setMountAttributes(rel, attrs.set, attrs.clear, false, what);
       }
     } else {
       if (!m.type) throw new RuntsError(`${where}: type is required for a non-bind mount`);
@@ -167,14 +157,8 @@ export function emitMounts(p: ChildProgram, mounts: Mount[], ctx: MountContext):
       ], `mount ${m.type} on ${dest}`);
     }
     if (opts.recursive.set !== 0 || opts.recursive.clear !== 0) {
-      p.target(rel, `reopen ${dest}`);
-      p.op("mount_setattr", [
-        p.fd.target,
-        p.s(""),
-        AT.EMPTY_PATH | AT.RECURSIVE,
-        mountAttr(p, opts.recursive.set, opts.recursive.clear),
-        32,
-      ], `set recursive attributes of ${dest}`);
+      const { set, clear } = opts.recursive;
+      p.setMountAttributes(rel, set, clear, true, `set recursive attributes of ${dest}`);
     }
     if (opts.propagation.length > 0) {
       const target = p.target(rel, `reopen ${dest}`);
