@@ -297,6 +297,23 @@ test("an ignored errno continues with the next op; another errno still fails", (
   assertEquals(bad.exit.exitCode, 1);
 });
 
+test("two ignored errnos: either continues, a third still fails", () => {
+  const ok = run((p, out) => {
+    const both: [number, number] = [ERRNO.ENOENT, ERRNO.ENOTDIR];
+    p.op("openat", [AT.FDCWD, p.str("/nonexistent/x"), 0], "ENOENT", { ignore: both });
+    p.op("openat", [AT.FDCWD, p.str("/etc/passwd/x"), 0], "ENOTDIR", { ignore: both });
+    say(p, out, "after");
+    p.op("exit_group", [6], "exit");
+  });
+  assertEquals(ok.messages.map(dec), ["after"]);
+  assertEquals(ok.exit.exitCode, 6);
+  const bad = run((p, out) => {
+    p.op("close", [-1], "EBADF", { ignore: [ERRNO.ENOENT, ERRNO.ENOTDIR] });
+    say(p, out, "never");
+  });
+  assertEquals(bad.messages.map(decodeFailure), [{ op: 0, errno: ERRNO.EBADF, result: -9n }]);
+});
+
 test("ignore any: every errno continues", () => {
   const r = run((p, out) => {
     p.op("close", [-1], "EBADF", { ignore: "any" });

@@ -226,6 +226,21 @@ Deno.test("program: ignore any sets bit 12; one ignored errno goes to bits 16-31
   assertEquals(img.op(1).aux, 0n);
 });
 
+Deno.test("program: a second ignored errno goes to bits 48-63", () => {
+  const p = new Program();
+  p.op("execve", [0, 0, 0], "both", { ignore: [2, 20] });
+  p.op("execve", [0, 0, 0], "with a jump", {
+    ignore: [2, 20],
+    onErrno: { errno: 13, to: p.label() },
+  });
+  p.bind(p.ops[1].options.onErrno!.to);
+  p.op("getpid", [], "target");
+  const img = assemble(p);
+  assertEquals(img.op(0).ctl, (20n << 48n) | (2n << 16n));
+  assertEquals(img.op(1).ctl, (20n << 48n) | (13n << 32n) | (2n << 16n));
+  assertEquals(img.op(1).aux, 2n);
+});
+
 Deno.test("program: onErrno puts the errno in bits 32-47 and the target in aux", () => {
   const p = new Program();
   const to = p.label();
