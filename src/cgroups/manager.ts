@@ -10,6 +10,14 @@ import { type CgroupHost, detectCgroupHost } from "./detect.ts";
 import { type CgroupFs, errorCode, realCgroupFs } from "./fs.ts";
 import { hierarchyPaths, innerCgroupPath, parseSystemdCgroupsPath } from "./path.ts";
 import { executeWrites } from "./plan.ts";
+import { DBusConnection, systemBusSocketPath } from "./dbus.ts";
+import {
+  type SystemdBus,
+  SystemdCgroupManager,
+  systemdCgroupPath,
+  systemdRuntimeDir,
+  systemdUnitName,
+} from "./systemd.ts";
 import { SIGKILL, signalProcess, sleepMs } from "./signals.ts";
 import { readStatsV1, readStatsV2 } from "./stats.ts";
 import type {
@@ -332,29 +340,82 @@ function mountpointsFor(host: CgroupHost): Record<string, string> {
   return out;
 }
 
-/** Refuse the systemd driver when systemd is not the init system (no D-Bus to talk to). */
-function checkSystemd(cfg: CgroupConfig, fs: CgroupFs): never {
+/** Connects to the system bus (replaced in unit tests). */
+export type SystemdBusConnector = () => SystemdBus;
+
+const connectSystemBus: SystemdBusConnector = () => DBusConnection.connect(systemBusSocketPath());
+
+/**
+ * The systemd driver: refused, naming the missing piece, when systemd is not the running init
+ * (no /run/systemd/system, or RUNTS_SYSTEMD_RUNTIME_DIR for tests) or the system bus cannot be
+ * reached; otherwise a manager whose unit is started at addProcess (see systemd.ts).
+ */
+function createSystemdManager(
+  cfg: CgroupConfig,
+  fs: CgroupFs,
+  options: {
+    host?: CgroupHost;
+    attachDevices?: DeviceFilterInstaller;
+    connectBus?: SystemdBusConnector;
+    jobTimeoutMs?: number;
+  },
+): CgroupManager {
   const parsed = parseSystemdCgroupsPath(cfg.cgroupsPath ?? "", cfg.id);
-  if (!fs.exists("/run/systemd/system")) {
+  const unit = systemdUnitName(parsed);
+  const cgPath = systemdCgroupPath(parsed);
+  const runtimeDir = systemdRuntimeDir();
+  if (!fs.exists(runtimeDir)) {
     throw new RuntsError(
       `cgroup: the systemd cgroup driver was requested (cgroupsPath ${
         JSON.stringify(cfg.cgroupsPath ?? "")
-      }) but systemd is not running on this host (/run/systemd/system is missing); run without --systemd-cgroup`,
+      }) but systemd is not running on this host (${runtimeDir} is missing); run without --systemd-cgroup`,
     );
   }
-  throw new RuntsError(
-    `cgroup: --systemd-cgroup (slice ${parsed.slice}, unit ${parsed.prefix}-${parsed.name}.scope) ` +
-      "is refused: runts has no systemd D-Bus client and manages cgroupfs directly; run without --systemd-cgroup",
+  if (cfg.rootless) {
+    throw new RuntsError(
+      "cgroup: --systemd-cgroup with rootless needs the user's systemd instance, which runts does not support",
+    );
+  }
+  const connect = options.connectBus ?? connectSystemBus;
+  let bus: SystemdBus;
+  try {
+    bus = connect();
+  } catch (e) {
+    throw new RuntsError(
+      `cgroup: the systemd cgroup driver needs systemd's D-Bus API (unit ${unit}): ${
+        (e as Error).message
+      }`,
+      { cause: e },
+    );
+  }
+  const host = options.host ?? detectCgroupHost();
+  return new SystemdCgroupManager(
+    host.mode,
+    hierarchyPaths(host, cgPath),
+    { parsed, unit },
+    connect,
+    fs,
+    mountpointsFor(host),
+    options.attachDevices,
+    bus,
+    options.jobTimeoutMs,
   );
 }
 
 /** Build the manager for a new container (nothing is created until create()). */
 export function createCgroupManager(
   cfg: CgroupConfig,
-  options: { host?: CgroupHost; fs?: CgroupFs; attachDevices?: DeviceFilterInstaller } = {},
+  options: {
+    host?: CgroupHost;
+    fs?: CgroupFs;
+    attachDevices?: DeviceFilterInstaller;
+    /** systemd driver only: how to reach the bus, and how long to wait for systemd's jobs. */
+    connectBus?: SystemdBusConnector;
+    jobTimeoutMs?: number;
+  } = {},
 ): CgroupManager {
   const fs = options.fs ?? realCgroupFs;
-  if (cfg.systemd) checkSystemd(cfg, fs);
+  if (cfg.systemd) return createSystemdManager(cfg, fs, options);
   const host = options.host ?? detectCgroupHost();
   const inner = innerCgroupPath(cfg);
   return new FsCgroupManager(
@@ -370,8 +431,27 @@ export function createCgroupManager(
 /** Reopen the manager of an existing container from its saved state. */
 export function openCgroupManager(
   saved: SavedCgroup,
-  options: { fs?: CgroupFs; attachDevices?: DeviceFilterInstaller } = {},
+  options: {
+    fs?: CgroupFs;
+    attachDevices?: DeviceFilterInstaller;
+    connectBus?: SystemdBusConnector;
+    jobTimeoutMs?: number;
+  } = {},
 ): CgroupManager {
+  if (saved.systemdUnit !== undefined) {
+    const { systemdUnit, ...rest } = saved;
+    return new SystemdCgroupManager(
+      rest.mode,
+      { ...rest.paths },
+      { unit: systemdUnit },
+      options.connectBus ?? connectSystemBus,
+      options.fs ?? realCgroupFs,
+      {},
+      options.attachDevices,
+      undefined,
+      options.jobTimeoutMs,
+    );
+  }
   return new FsCgroupManager(
     saved.mode,
     { ...saved.paths },

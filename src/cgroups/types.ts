@@ -26,6 +26,8 @@ export interface SavedCgroup {
   /** controller (or "unified") -> absolute directory. */
   paths: Record<string, string>;
   rootless?: boolean;
+  /** --systemd-cgroup: the systemd unit (scope or slice) that owns the cgroup. */
+  systemdUnit?: string;
 }
 
 export type FreezerState = "frozen" | "thawed";
