@@ -56,3 +56,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cgroups v2 layout: pause/resume through cgroup.freeze, kill --all through cgroup.kill",
+  ...requireRoot(),
+  fn: async () => {
+    const bundle = await makeBundle({ args: ["sh", "-c", "sleep 100 & sleep 100"] });
+    const root = await tempRoot();
+    const id = uniqueId("v2l");
+    try {
+      const r = await inPureV2(
+        `R="$RUNTS --root $ROOT"; cg=/sys/fs/cgroup/runts/$ID; ` +
+          `$R run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1 || echo run-failed; ` +
+          `$R pause "$ID"; echo "freeze=$(cat $cg/cgroup.freeze)"; ` +
+          `$R state "$ID" | grep -o '"status": "[a-z]*"'; ` +
+          `$R resume "$ID"; echo "freeze=$(cat $cg/cgroup.freeze)"; ` +
+          `echo "procs=$(wc -l < $cg/cgroup.procs)"; ` +
+          `$R kill --all "$ID" KILL; sleep 0.5; echo "procs=$(wc -l < $cg/cgroup.procs)"; ` +
+          `$R state "$ID" | grep -o '"status": "[a-z]*"'; ` +
+          `$R delete "$ID"; test -e "$cg" && echo cgroup-left || echo cgroup-gone`,
+        { RUNTS: runtsPath, ROOT: root, BUNDLE: bundle.dir, ID: id },
+      );
+      assertEquals(r.code, 0, r.stderr);
+      assert(!r.stdout.includes("run-failed"), r.stderr);
+      assertEquals(r.stdout.trim().split("\n"), [
+        "freeze=1",
+        '"status": "paused"',
+        "freeze=0",
+        "procs=2", // the shell execs the last sleep: two processes
+        "procs=0",
+        '"status": "stopped"',
+        "cgroup-gone",
+      ], r.stderr);
+    } finally {
+      await bundle.cleanup();
+    }
+  },
+});
