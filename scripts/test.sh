@@ -70,6 +70,12 @@ if [[ "$is_root" == true ]]; then
   for pair in ps:procps script:bsdutils flock:util-linux unshare:util-linux python3:python3; do
     if ! command -v "${pair%%:*}" >/dev/null 2>&1; then need+=("${pair#*:}"); fi
   done
+  # The systemd cgroup driver's tests: a private dbus-daemon and a python3-dbus mock systemd.
+  if mentions 'mock_systemd'; then
+    command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus-daemon)
+    /usr/bin/python3 -c 'import dbus' >/dev/null 2>&1 || need+=(python3-dbus)
+    /usr/bin/python3 -c 'import gi' >/dev/null 2>&1 || need+=(python3-gi)
+  fi
   if [[ ${#need[@]} -gt 0 ]]; then
     log "installing: ${need[*]}"
     apt_install "${need[@]}"
