@@ -240,12 +240,17 @@ export class SystemdCgroupManager implements CgroupManager {
       }) as [string];
     } catch (e) {
       // runc: a unit that exists already is fine (the pid is added through cgroupfs).
-      if (e instanceof DBusError && e.dbusName === "org.freedesktop.systemd1.UnitExists") return;
+      if (e instanceof DBusError && e.dbusName === "org.freedesktop.systemd1.UnitExists") {
+        this.started = true;
+        return;
+      }
       throw new RuntsError(
         `cgroup: systemd could not start unit ${unit}: ${(e as Error).message}`,
         { cause: e },
       );
     }
+    // The unit may exist from here on, even if its job fails: destroy() must stop it.
+    this.started = true;
     const result = waitForJob(bus, job, unit, "start", this.jobTimeoutMs);
     if (result !== "done") {
       throw new RuntsError(`cgroup: systemd failed to start unit ${unit}: job result ${result}`);
