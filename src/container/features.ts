@@ -81,7 +81,7 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces,
       capabilities: [...CAPABILITY_NAMES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false },
       seccomp: {
         enabled: true,
         actions: SECCOMP_ACTION_NAMES.filter((a) => accepted(() => actionValue(a, undefined, ""))),

@@ -81,7 +81,7 @@ Deno.test("features: what runts supports, and only that", () => {
   assertEquals(f.linux.cgroup, {
     v1: true,
     v2: true,
-    systemd: false,
+    systemd: true,
     systemdUser: false,
     rdma: false,
   });
