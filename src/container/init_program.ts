@@ -103,7 +103,11 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   // Stage 1: namespaces. Die with runts while it is still setting us up.
   p.op("prctl", [PR.SET_PDEATHSIG, 9, 0, 0, 0], "set parent-death signal");
   // Not dumpable: container processes can't open our /proc/<pid>/exe (CVE-2019-5736).
-  p.op("prctl", [PR.SET_DUMPABLE, 0, 0, 0, 0], "mark the setup process non-dumpable");
+  // With a new user namespace an unprivileged runts must still write our id maps, so
+  // (as runc) this waits until after SETUP; nothing of the container runs before that.
+  const nonDumpable = () =>
+    p.op("prctl", [PR.SET_DUMPABLE, 0, 0, 0, 0], "mark the setup process non-dumpable");
+  if (!ns.newUser) nonDumpable();
   const nsFds: Ref[] = ns.join.map((j) => {
     const fd = p.cell();
     p.op(
@@ -122,6 +126,7 @@ export function buildInitProgram(o: InitOptions): InitProgram {
   });
   syncAndWait(p, sync, Sync.SETUP, "id maps and cgroup");
   if (ns.newUser) {
+    nonDumpable();
     p.op("setresgid", [0, 0, 0], "become root group in the user namespace");
     p.op("setresuid", [0, 0, 0], "become root in the user namespace");
   }

@@ -111,9 +111,14 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
     dir.write(record);
     undo.push(() => cgroup.destroy());
     cgroup.create();
+    // runts' own default device rules are not forced on a rootless container: it has
+    // no devices cgroup of its own (runc likewise), only what its config asks for.
+    const configured = spec.linux?.resources?.devices;
     cgroup.apply({
       ...spec.linux?.resources,
-      devices: effectiveDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices),
+      devices: o.rootless && !configured
+        ? undefined
+        : effectiveDeviceRules(configured, spec.linux?.devices),
     });
     mark("setup: cgroup");
     let execFifoFd: number | undefined;
@@ -145,6 +150,10 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
         execFifoFd,
         preserveFds: o.preserveFds,
         noPivot: o.noPivot,
+        // An unprivileged runts denies setgroups when it writes the id maps (the kernel
+        // requires it), so the process keeps the groups it has.
+        skipSetgroups: Deno.uid() !== 0 &&
+          (spec.linux?.namespaces ?? []).some((n) => n.type === "user" && !n.path),
         hooksBeforePivot: hasHooks(spec.hooks, "prestart", "createRuntime", "createContainer"),
         cgroupMount: cgroupMountEmitter(cgroup, spec),
       },

@@ -19,6 +19,17 @@ export function cgroupMountEmitter(cgroup: CgroupManager, spec: Spec): Emitter {
   return (p, dest, _m, flags) => {
     const host = detectCgroupHost();
     const rel = dest.slice(1);
+    /**
+     * The directory to bind: the container's cgroup, or where it has none (rootless
+     * without delegation) the one it runs in, runts' own, as runc does.
+     */
+    const dirOf = (key: string, mountpoint: string, root: string, own = cgroup.paths[key]) => {
+      if (own !== undefined || cgroupns) return own;
+      const mine = host.ownCgroups.get(key);
+      if (mine === undefined) return undefined;
+      const inner = root !== "/" && mine.startsWith(root) ? mine.slice(root.length) : mine;
+      return `${mountpoint}${inner === "/" ? "" : inner}`;
+    };
     const one = (
       sub: string,
       fstype: "cgroup" | "cgroup2",
@@ -62,7 +73,7 @@ export function cgroupMountEmitter(cgroup: CgroupManager, spec: Spec): Emitter {
       const data = controllers.length
         ? h.controllers.join(",")
         : ["none", ...h.controllers].join(",");
-      one(`${rel}/${name}`, "cgroup", data, cgroup.paths[h.controllers[0]]);
+      one(`${rel}/${name}`, "cgroup", data, dirOf(h.controllers[0], h.mountpoint, h.root));
       // Co-mounted controllers ("cpu,cpuacct") get a symlink per controller.
       if (controllers.length > 1) {
         p.openInRoot(rel, dir, `open ${dest}`);
@@ -76,7 +87,8 @@ export function cgroupMountEmitter(cgroup: CgroupManager, spec: Spec): Emitter {
     }
     if (host.mounts.unified) {
       p.mkdirAll(`${rel}/unified`);
-      one(`${rel}/unified`, "cgroup2", "", cgroup.paths.unified);
+      const u = host.mounts.unified;
+      one(`${rel}/unified`, "cgroup2", "", dirOf("", u.mountpoint, u.root, cgroup.paths.unified));
     }
     if (flags & MS.RDONLY) {
       p.setMountAttributes(rel, MOUNT_ATTR.RDONLY, 0, false, `make ${dest} read-only`);
