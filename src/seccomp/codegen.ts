@@ -6,7 +6,7 @@
  *            per-syscall block of argument checks
  *
  * Every number in [0, 2^32) falls in one interval: a syscall with rules, the default
- * action, the -ENOSYS range above the profile's last syscall (runc's stub), or bad-arch
+ * action, the -ENOSYS range above the profile's last syscall (runc's ENOSYS fallback), or bad-arch
  * for numbers of an ABI not in the filter (x32 numbers on an x86_64-only filter).
  */
 import { ENOSYS, retErrno, SECCOMP_RET_KILL_THREAD } from "./actions.ts";

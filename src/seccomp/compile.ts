@@ -1,7 +1,7 @@
 /**
  * `linux.seccomp` -> the classic BPF program and flags for
  * `seccomp(SECCOMP_SET_MODE_FILTER, flags, &sock_fprog)`, behaving like the filter runc
- * builds with libseccomp (plus runc's -ENOSYS stub). No libseccomp needed.
+ * builds with libseccomp (plus runc's -ENOSYS fallback). No libseccomp needed.
  *
  * Semantics, as runc + libseccomp:
  * - the native arch is always in the filter; other AUDIT arches get KILL_THREAD;
@@ -14,7 +14,7 @@
  *   half only on 32-bit ABIs (x86, x32, arm); MASKED_EQ: (arg & value) == valueTwo;
  * - names unknown to an ABI are skipped there; unknown to all, reported in `warnings`;
  * - unless the default action lets syscalls through, syscalls numbered above the
- *   profile's last one get ERRNO(ENOSYS) on the listed arches (runc's patchbpf stub).
+ *   profile's last one get ERRNO(ENOSYS) on the listed arches (runc's patchbpf ENOSYS fallback).
  */
 import { RuntsError } from "../errors.ts";
 import type { LinuxSeccomp } from "../spec/types.ts";

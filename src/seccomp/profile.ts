@@ -51,7 +51,7 @@ export interface Profile {
   flags: number;
   /** Arches in the filter, native first; only those runts has syscall tables for. */
   arches: string[];
-  /** Arches the config listed (runc's -ENOSYS stub covers only these). */
+  /** Arches the config listed (runc's -ENOSYS fallback covers only these). */
   listedArches: string[];
   entries: SyscallEntry[];
   warnings: string[];

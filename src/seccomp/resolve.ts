@@ -34,8 +34,8 @@ export interface AbiRules {
   syscalls: Map<number, SyscallRules>;
   /**
    * Syscall numbers above this get ERRNO(ENOSYS) instead of the default action: runc
-   * prepends this "-ENOSYS stub" so that programs probing syscalls newer than the
-   * profile fall back gracefully. Undefined: no stub for this ABI.
+   * prepends this -ENOSYS fallback so that programs probing syscalls newer than the
+   * profile fall back gracefully. Undefined: no fallback for this ABI.
    */
   enosysAbove?: number;
 }
@@ -63,9 +63,9 @@ export function resolveAbi(profile: Profile, archName: string): AbiRules {
       if (mux) { for (const rule of entry.rules) add(mux.nr, multiplexedRule(rule, mux.call)); }
     }
   }
-  const stub = enosysStubApplies(profile) && profile.listedArches.includes(archName) &&
+  const fallback = enosysFallbackApplies(profile) && profile.listedArches.includes(archName) &&
     largest !== 0;
-  return { arch, syscalls, enosysAbove: stub ? largest : undefined };
+  return { arch, syscalls, enosysAbove: fallback ? largest : undefined };
 }
 
 function isUnconditional(rules: Rule[]): boolean {
@@ -73,10 +73,10 @@ function isUnconditional(rules: Rule[]): boolean {
 }
 
 /**
- * runc adds its -ENOSYS stub unless the default action already lets unknown syscalls
+ * runc adds its -ENOSYS fallback unless the default action already lets unknown syscalls
  * through (ALLOW, LOG, TRACE) or already is ERRNO(ENOSYS).
  */
-function enosysStubApplies(profile: Profile): boolean {
+function enosysFallbackApplies(profile: Profile): boolean {
   const d = profile.defaultAction;
   const kind = (d & 0xfff00000) >>> 0;
   return d !== SECCOMP_RET_ALLOW && d !== SECCOMP_RET_LOG && kind !== SECCOMP_RET_TRACE &&

@@ -137,7 +137,7 @@ Deno.test("architecture names: unknown refused, unreachable ones left out with a
   ]);
 });
 
-Deno.test("runc's -ENOSYS stub: syscalls newer than the profile get ENOSYS", () => {
+Deno.test("runc's -ENOSYS fallback: syscalls newer than the profile get ENOSYS", () => {
   const profile: LinuxSeccomp = {
     defaultAction: "SCMP_ACT_ERRNO",
     architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
@@ -155,7 +155,7 @@ Deno.test("runc's -ENOSYS stub: syscalls newer than the profile get ENOSYS", () 
   assertEquals(run(SYSCALLS_X86.openat + 1, AUDIT_ARCH_I386), ENOSYS);
   assertEquals(run(SYSCALLS_X86.openat - 1, AUDIT_ARCH_I386), EPERM);
 
-  // No stub when the default already lets syscalls through, or no arch is listed.
+  // No fallback when the default already lets syscalls through, or no arch is listed.
   const allowing = compileSeccomp({ ...profile, defaultAction: "SCMP_ACT_LOG" }, "x86_64");
   assertEquals(runFilter(allowing.program, { nr: 400, arch: AUDIT_ARCH_X86_64 }).ret, 0x7ffc0000);
   const unlisted = compileSeccomp({ ...profile, architectures: undefined }, "x86_64");
