@@ -87,13 +87,6 @@ export function deviceRuleProblems(rule: LinuxDeviceCgroup, jsonPath: string): s
   return problems;
 }
 
-/** True when the rules leave every device accessible (no list, or only "allow all"). */
-export function isAllowAllDeviceList(rules: LinuxDeviceCgroup[]): boolean {
-  return rules.every((r) =>
-    r.allow && (r.type ?? "a") === "a" && [...(r.access || "rwm")].sort().join("") === "mrw"
-  );
-}
-
 /** "c 1:3 rwm" / "a" — what devices.allow or devices.deny takes. */
 export function deviceRuleText(rule: LinuxDeviceCgroup): string {
   const type = rule.type ?? "a";

@@ -68,26 +68,3 @@ function checkErrnoRet(errnoRet: unknown, where: string): number {
   }
   return errnoRet;
 }
-
-/** Human-readable name of a return value, for messages and test output. */
-export function describeAction(ret: number): string {
-  const data = ret & SECCOMP_RET_DATA;
-  switch ((ret & 0xffff0000) >>> 0) {
-    case SECCOMP_RET_KILL_PROCESS:
-      return "KILL_PROCESS";
-    case SECCOMP_RET_KILL_THREAD:
-      return "KILL_THREAD";
-    case SECCOMP_RET_TRAP:
-      return "TRAP";
-    case SECCOMP_RET_ERRNO:
-      return `ERRNO(${data})`;
-    case SECCOMP_RET_TRACE:
-      return `TRACE(${data})`;
-    case SECCOMP_RET_LOG:
-      return "LOG";
-    case SECCOMP_RET_ALLOW:
-      return "ALLOW";
-    default:
-      return `0x${(ret >>> 0).toString(16)}`;
-  }
-}

@@ -49,9 +49,6 @@ export const CAPABILITY_NAMES = [
 
 export type CapabilityName = typeof CAPABILITY_NAMES[number];
 
-/** Highest capability number runts knows (CAP_LAST_CAP of the headers it was written for). */
-export const LAST_CAPABILITY = CAPABILITY_NAMES.length - 1;
-
 const numbers = new Map<string, number>(CAPABILITY_NAMES.map((name, nr) => [name, nr]));
 
 /** Capability number of a name like "CAP_KILL", or undefined when unknown. */

@@ -60,11 +60,6 @@ export function splitPointer(pointer: string): string[] {
   return pointer.slice(1).split("/").map(unescapePointerToken);
 }
 
-/** Join a parent pointer and one unescaped token. */
-export function joinPointer(parent: string, token: string | number): string {
-  return `${parent}/${typeof token === "number" ? token : escapePointerToken(token)}`;
-}
-
 const enum Ch {
   Tab = 9,
   LineFeed = 10,
