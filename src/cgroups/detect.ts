@@ -3,6 +3,7 @@
  * points and roots) and /proc/self/cgroup (the runtime's own cgroups, which
  * relative cgroupsPath values are resolved against).
  */
+import { selfMountinfo } from "../linux/mountinfo.ts";
 import { RuntsError } from "../errors.ts";
 import type { CgroupMode } from "./types.ts";
 
@@ -136,7 +137,7 @@ let cached: CgroupHost | undefined;
 /** This host's cgroup layout (read once per process). */
 export function detectCgroupHost(): CgroupHost {
   cached ??= describeCgroupHost(
-    Deno.readTextFileSync("/proc/self/mountinfo"),
+    selfMountinfo(),
     Deno.readTextFileSync("/proc/self/cgroup"),
     (mount) => {
       try {

@@ -79,9 +79,8 @@ function toBig(a: Arg): bigint {
  * `op`/`detail` only label the error message.
  */
 export function sys(nr: number, args: Arg[], op: string, detail?: string): bigint {
-  const a = [0, 1, 2, 3, 4, 5].map((i) => toBig(args[i] ?? 0n));
-  const r = libc().syscall(BigInt(nr), a[0], a[1], a[2], a[3], a[4], a[5]);
-  if (r === -1n) throw new SyscallError(op, errno(), detail);
+  const r = sysRaw(nr, args);
+  if (r < 0n) throw new SyscallError(op, Number(-r), detail);
   return r;
 }
 

@@ -3,6 +3,7 @@
  * the rootfs bind, each `mounts[]` entry in order (mountpoints created inside the
  * rootfs), the special `cgroup` type.
  */
+import { selfMountinfo } from "../linux/mountinfo.ts";
 import { RuntsError } from "../errors.ts";
 import { MS } from "../linux/constants.ts";
 import type { ChildProgram } from "../linux/child.ts";
@@ -69,7 +70,7 @@ function parentShared(point: string, sharedOnHost: boolean, flags: number): bool
 function mountPointOf(path: string): { point: string; shared: boolean } {
   let best = { point: "/", shared: false };
   let bestLen = -1;
-  for (const line of Deno.readTextFileSync("/proc/self/mountinfo").split("\n")) {
+  for (const line of selfMountinfo().split("\n")) {
     const fields = line.split(" ");
     const mp = fields[4];
     if (!mp) continue;

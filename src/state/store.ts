@@ -189,28 +189,27 @@ function exists(path: string): boolean {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks), or undefined if gone. */
-export function processStartTime(pid: number): string | undefined {
+/** State (field 3) and start time (field 22) of /proc/<pid>/stat, or undefined if gone. */
+function procStat(pid: number): { state: string; startTime: string } | undefined {
   if (pid <= 0) return undefined;
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // The command name (field 2) may contain spaces and parentheses: split after the last ")".
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields[19];
+    return { state: fields[0], startTime: fields[19] };
   } catch {
     return undefined;
   }
 }
 
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks), or undefined if gone. */
+export function processStartTime(pid: number): string | undefined {
+  return procStat(pid)?.startTime;
+}
+
 /** Whether the recorded init is still the same live (non-zombie) process. */
 export function initAlive(record: ContainerRecord): boolean {
-  if (record.stopped || record.pid <= 0) return false;
-  const start = processStartTime(record.pid);
-  if (start === undefined || start !== record.pidStartTime) return false;
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${record.pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
+  if (record.stopped) return false;
+  const stat = procStat(record.pid);
+  return stat !== undefined && stat.startTime === record.pidStartTime && stat.state !== "Z";
 }
