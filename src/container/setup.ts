@@ -12,7 +12,7 @@ import { O } from "../linux/constants.ts";
 import { close, mknod, moveFdAbove, openat, prctl } from "../linux/syscalls.ts";
 import { childFds } from "../linux/child.ts";
 import { PR, S_IF } from "../linux/constants.ts";
-import { writeIdMaps } from "../process/idmap.ts";
+import { hostIdOf, writeIdMaps } from "../process/idmap.ts";
 import { loadConfig } from "../spec/config.ts";
 import type { Spec } from "../spec/types.ts";
 import {
@@ -206,13 +206,4 @@ export async function setupContainer(o: SetupOptions): Promise<SetupContainer> {
     }
     throw e;
   }
-}
-
-/** The host id that `id` inside the container maps to (itself without mappings). */
-function hostIdOf(
-  id: number,
-  mappings: { containerID: number; hostID: number; size: number }[] = [],
-): number {
-  const m = mappings.find((m) => id >= m.containerID && id < m.containerID + m.size);
-  return m ? m.hostID + (id - m.containerID) : id;
 }

@@ -31,3 +31,12 @@ export function writeIdMaps(
   write("uid_map", formatIdMap(uidMappings));
   write("gid_map", formatIdMap(gidMappings));
 }
+
+/** The host id that `id` inside the container maps to (itself without mappings). */
+export function hostIdOf(
+  id: number,
+  mappings: LinuxIDMapping[] = [],
+): number {
+  const m = mappings.find((m) => id >= m.containerID && id < m.containerID + m.size);
+  return m ? m.hostID + (id - m.containerID) : id;
+}

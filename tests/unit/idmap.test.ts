@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "./assert.ts";
-import { formatIdMap, writeIdMaps } from "../../src/process/idmap.ts";
+import { formatIdMap, hostIdOf, writeIdMaps } from "../../src/process/idmap.ts";
 import { RuntsError } from "../../src/errors.ts";
 
 Deno.test("formatIdMap: one 'container host size' line per mapping", () => {
@@ -25,4 +25,16 @@ Deno.test("writeIdMaps: a missing process is an error naming the file and conten
     RuntsError,
     `write ${file} of the container user namespace (${content})`,
   );
+});
+
+Deno.test("hostIdOf: mapped ids, ids outside every range, no mappings", () => {
+  const maps = [
+    { containerID: 0, hostID: 100000, size: 1000 },
+    { containerID: 1000, hostID: 5000, size: 1 },
+  ];
+  assertEquals(hostIdOf(0, maps), 100000);
+  assertEquals(hostIdOf(999, maps), 100999);
+  assertEquals(hostIdOf(1000, maps), 5000);
+  assertEquals(hostIdOf(2000, maps), 2000);
+  assertEquals(hostIdOf(0), 0);
 });
